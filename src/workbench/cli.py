@@ -1,0 +1,236 @@
+"""``workbench <stage>``: the command line (命令行).
+
+It wires stages together and prints; the logic lives in the modules it calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from workbench import workspace
+
+STAGES_HELP = """stages:
+  synth       generate the synthetic demo city (合成演示城市)
+  ingest      load and validate a folder of exports; data-quality report (数据归集)
+  demo        the monthly cycle on the demo city (演示：月度流程)
+  contract    print or write the data contract document (数据接口规范)
+  lab         JupyterLab on notebooks/ with this environment
+  ui          the MLflow UI on 127.0.0.1
+"""
+
+
+def _month(snapshot: str) -> str:
+    return f"{pd.Timestamp(snapshot):%Y-%m}"
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Generate the synthetic city."""
+    from workbench import synth
+
+    out = Path(args.out) if args.out else workspace.default_city_dir()
+    summary = synth.generate_city(
+        out,
+        entities=args.entities,
+        months=args.months,
+        seed=args.seed,
+        end=args.end,
+        messy=args.messy,
+    )
+    print(f"synthetic city: {out}")
+    for table, rows in summary.rows.items():
+        print(f"  {table:<20} {rows:>10,} rows")
+    print(f"  ({summary.seconds:.1f} s; truth for tests and benchmarks in {out / '_truth'})")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Ingest a folder of exports (through the stage notebook)."""
+    from workbench import ingest, stages
+
+    params = ingest.resolve_parameters(args.data or "", args.snapshot or "", args.out or "")
+    if args.no_notebook:
+        ingest.run_ingest(params.data, params.snapshot, params.out)
+        executed = None
+    else:
+        executed = stages.run_stage(
+            "ingest",
+            {"data": str(params.data), "snapshot": params.snapshot, "out": str(params.out)},
+            _month(params.snapshot),
+        )
+    _print_quality(params.out, executed)
+    return 0
+
+
+def _print_quality(out: Path, executed: Path | None) -> None:
+    from workbench import ingest
+
+    report = ingest.read_report(out)
+    totals, rate = report["totals"], report["attribution"]["rate"]
+    print(
+        f"ingested {totals['rows_read']:,} rows: {totals['accepted']:,} accepted, "
+        f"{totals['quarantined']:,} quarantined; 记名率 "
+        f"{'n/a' if rate is None else f'{100 * rate:.2f}%'}"
+    )
+    print(f"data-quality report: {out / ingest.QUALITY_FILE}")
+    print(f"validated tables:    {out / 'tables'}")
+    if totals["quarantined"]:
+        print(f"quarantined rows:    {out / 'quarantine'}")
+    if executed is not None:
+        print(f"ingest notebook:     {executed.with_suffix('.html')}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the monthly cycle on the demo city."""
+    from workbench import demo, stages, synth
+
+    params = demo.CityParameters(entities=args.entities, months=args.months, seed=args.seed)
+    city = demo.ensure_city(params)
+    print(f"demo city: {city} ({params.entities:,} entities, {params.months} months)")
+    snapshot = str(pd.Timestamp(synth.DEFAULT_END).date())
+    out = workspace.ingest_dir(_month(snapshot))
+    executed = stages.run_stage(
+        "ingest", {"data": str(city), "snapshot": snapshot, "out": str(out)}, _month(snapshot)
+    )
+    _print_quality(out, executed)
+    return 0
+
+
+def cmd_contract(args: argparse.Namespace) -> int:
+    """Print or write the contract document."""
+    from workbench import contract
+
+    text = contract.render_markdown()
+    if args.write:
+        Path(args.write).write_text(text, encoding="utf-8")
+        print(f"wrote {args.write}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Start JupyterLab on notebooks/."""
+    env = dict(os.environ, WORKBENCH_HOME=str(workspace.repo_root()))
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={workspace.notebooks_dir()}",
+        f"--ServerApp.ip={args.host}",
+        f"--ServerApp.port={args.port}",
+        "--no-browser",
+    ]
+    return subprocess.call(cmd, env=env)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Start the MLflow UI on loopback."""
+    root = workspace.repo_root() / "mlflow"
+    (root / "artifacts").mkdir(parents=True, exist_ok=True)
+    env = dict(
+        os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{root / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(root / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--workers",
+        "1",
+    ]
+    print(f"MLflow UI on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (one sub-command per stage)."""
+    from workbench import synth
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="企业信用风险分类与双随机抽查工作台",
+        epilog=STAGES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="stage", required=True, metavar="stage")
+
+    p = sub.add_parser("synth", help="generate the synthetic demo city")
+    p.add_argument("--entities", type=int, default=100_000)
+    p.add_argument("--months", type=int, default=36)
+    p.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
+    p.add_argument("--end", default=synth.DEFAULT_END, help="last day of the window (snapshot)")
+    p.add_argument("--out", help="output folder (default: data/city)")
+    p.add_argument(
+        "--messy",
+        action="store_true",
+        help="write some tables as GBK CSV / XLSX / Parquet with Chinese headers",
+    )
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("ingest", help="load, validate, quarantine; data-quality report")
+    p.add_argument("--data", help="folder of exports (default: the demo city)")
+    p.add_argument("--snapshot", help=f"data snapshot date (default {synth.DEFAULT_END})")
+    p.add_argument("--out", help="output folder (default: data/ingest/<YYYY-MM>)")
+    p.add_argument(
+        "--no-notebook",
+        action="store_true",
+        help="skip the notebook and its report (faster, for scripts)",
+    )
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("demo", help="the monthly cycle on the demo city")
+    p.add_argument("--entities", type=int, default=100_000)
+    p.add_argument("--months", type=int, default=36)
+    p.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("contract", help="print or write docs/data-contract.md")
+    p.add_argument("--write", metavar="PATH")
+    p.set_defaults(func=cmd_contract)
+
+    p = sub.add_parser("lab", help="JupyterLab on notebooks/")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8888)
+    p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("ui", help="MLflow UI on 127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    p.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``workbench`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from workbench.load import ContractError
+
+    try:
+        return args.func(args)
+    except (ContractError, ValueError, FileNotFoundError) as err:
+        print(f"workbench {args.stage}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

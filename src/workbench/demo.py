@@ -1,0 +1,55 @@
+"""The monthly cycle on the demo city (演示城市): what the README's first command runs.
+
+For now the cycle is: generate the synthetic city (once per parameter set) and ingest
+it. Later stages join here as they are built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from workbench import synth, workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CityParameters:
+    """What identifies a generated demo city: same parameters, same bytes."""
+
+    entities: int = 100_000
+    months: int = 36
+    seed: int = synth.DEFAULT_SEED
+    end: str = synth.DEFAULT_END
+    messy: bool = True
+
+
+def _stamp(city: Path) -> Path:
+    return city.with_name(city.name + ".params.json")
+
+
+def ensure_city(params: CityParameters | None = None, city: Path | None = None) -> Path:
+    """Return the demo city folder, generating it when needed.
+
+    Without ``params`` any existing demo city is used as it is (an analyst may have made a
+    smaller one with ``workbench synth``) and a default one is generated only when absent.
+    With ``params`` the city is regenerated unless it was made with exactly those.
+    """
+    city = city or workspace.default_city_dir()
+    stamp = _stamp(city)
+    if params is None:
+        if city.is_dir():
+            return city
+        params = CityParameters()
+    wanted = asdict(params)
+    if city.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+        log.info("demo city %s is up to date", city)
+        return city
+    log.info("generating the demo city in %s (%s)", city, wanted)
+    stamp.unlink(missing_ok=True)
+    synth.generate_city(city, **wanted)
+    stamp.write_text(json.dumps(wanted), encoding="utf-8")
+    return city

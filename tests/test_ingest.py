@@ -1,0 +1,244 @@
+"""Ingest on generated cities: clean, messy, deliberately corrupted; the stage notebook."""
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import contract, ingest, load, stages, synth, uscc
+
+SNAPSHOT = synth.DEFAULT_END
+
+
+def test_clean_city_is_fully_attributed_and_nothing_quarantined(clean_city, tmp_path):
+    report = ingest.run_ingest(clean_city, SNAPSHOT, tmp_path / "out")
+    assert report["attribution"]["rate"] == 1.0
+    assert report["attribution"]["event_rows"] > 1000
+    assert report["totals"]["quarantined"] == 0
+    assert report["check_digit_failures"]["count"] == 0
+    assert report["missing_tables"] == []
+    for name, info in report["tables"].items():
+        assert info["accepted"] == info["rows_read"] > 0, name
+    coverage = report["coverage"]["by_table"]
+    assert set(coverage) == set(contract.EVENT_TABLES)
+    assert 0.9 < coverage["annual_reports"]["share"] <= 1.0  # almost everyone reports
+    assert 0 < coverage["penalties"]["share"] < 0.5
+    written = json.loads((tmp_path / "out" / "quality.json").read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(report, ensure_ascii=False, default=str))
+    assert {p.stem for p in (tmp_path / "out" / "tables").glob("*.parquet")} == set(contract.TABLES)
+
+
+def test_messy_exports_load_to_the_same_content(clean_city, messy_city):
+    clean = load.load_folder(clean_city, SNAPSHOT)
+    messy = load.load_folder(messy_city, SNAPSHOT)
+    formats = {t.file_format for t in messy.values()}
+    encodings = {t.encoding for t in messy.values()}
+    assert {"csv", "xlsx", "parquet"} <= formats  # the messy city exercises every path
+    assert {"gbk", "utf-8-sig"} <= encodings
+    for name, table in clean.items():
+        other = messy[name]
+        assert other.quarantine.empty, (name, other.quarantine.head().to_dict("records"))
+        columns = [c.name for c in contract.TABLES[name].columns]
+        a = table.accepted[columns].astype(str).sort_values(columns, ignore_index=True)
+        b = other.accepted[columns].astype(str).sort_values(columns, ignore_index=True)
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=name)
+
+
+def _flip_check(code: str) -> str:
+    return code[:17] + ("0" if code[17] != "0" else "1")
+
+
+def test_corrupted_copy_reports_exactly_the_rows_corrupted(city_copy, tmp_path):
+    """Corrupt chosen rows of a clean city; the report must name exactly those."""
+    rng = np.random.default_rng(11)
+
+    def read(table):
+        return pd.read_csv(city_copy / f"{table}.csv", dtype=str, keep_default_na=False)
+
+    def pick(frame, k, taken=()):
+        free = np.setdiff1d(np.arange(len(frame)), list(taken))
+        return list(rng.choice(free, size=k, replace=False))
+
+    expected: dict[str, dict[int, str]] = {}
+    unattributed = 0
+    unregistered = uscc.make_codes(np.array(["1"]), np.array(["410402"]), np.array([99_999_998]))[0]
+
+    pen = read("penalties")
+    rows = pick(pen, 5)
+    pen.loc[rows[0], "uscc"] = unregistered
+    pen.loc[rows[1], "decided_on"] = "2023-02-30"
+    pen.loc[rows[2], "fine_amount"] = "-50"
+    pen.loc[rows[3], "severity"] = "特别严重"
+    pen.loc[rows[4], "uscc"] = _flip_check(pen.loc[rows[4], "uscc"])
+    pen.to_csv(city_copy / "penalties.csv", index=False)
+    expected["penalties"] = {
+        rows[0] + 2: "uscc_not_registered",
+        rows[1] + 2: "invalid_date",
+        rows[2] + 2: "negative_amount",
+        rows[3] + 2: "unknown_code",
+        rows[4] + 2: "uscc_check_digit",
+    }
+    unattributed += 2
+
+    com = read("complaints")
+    rows = pick(com, 2)
+    com.loc[rows[0], "uscc"] = "91410402MA00000"
+    com.loc[rows[1], "received_on"] = "2026-11-01"  # after the snapshot
+    com.to_csv(city_copy / "complaints.csv", index=False)
+    expected["complaints"] = {rows[0] + 2: "uscc_malformed", rows[1] + 2: "date_after_snapshot"}
+    unattributed += 1
+
+    ins = read("inspections")
+    rows = pick(ins, 1)
+    ins.loc[rows[0], "result"] = "查无此结果"
+    ins.to_csv(city_copy / "inspections.csv", index=False)
+    expected["inspections"] = {rows[0] + 2: "unknown_code"}
+
+    rep = read("annual_reports")
+    row = pick(rep, 1)[0]
+    rep = pd.concat([rep, rep.iloc[[row]]], ignore_index=True)  # a repeated (uscc, year)
+    rep.to_csv(city_copy / "annual_reports.csv", index=False)
+    expected["annual_reports"] = {len(rep) + 1: "duplicate_key"}
+
+    ent = read("enterprises")
+    ent = pd.concat([ent, ent.iloc[[5]]], ignore_index=True)
+    ent.loc[3, "established_on"] = "20230230"
+    ent.to_csv(city_copy / "enterprises.csv", index=False)
+    expected["enterprises"] = {len(ent) + 1: "duplicate_uscc", 5: "invalid_date"}
+    lost = ent.loc[3, "uscc"]  # its events are no longer attributed to a registered enterprise
+
+    report = ingest.run_ingest(city_copy, SNAPSHOT, tmp_path / "out")
+    quarantined = {
+        name: dict(zip(q[load.ROW_COLUMN], q[load.REASON_COLUMN], strict=True))
+        for name in report["tables"]
+        if (q := _quarantine(tmp_path / "out", name)) is not None
+    }
+    orphans = _events_of(city_copy, lost)  # rows of the enterprise quarantined at row 5
+    for name, extra in orphans.items():
+        for row in extra:
+            expected.setdefault(name, {})[row] = "uscc_not_registered"
+    assert quarantined == expected
+    totals = report["totals"]
+    assert totals["quarantined"] == sum(len(v) for v in expected.values())
+    counts = {}
+    for per_table in expected.values():
+        for reason in per_table.values():
+            counts[reason] = counts.get(reason, 0) + 1
+    assert totals["by_reason"] == dict(
+        sorted(counts.items(), key=lambda kv: load.REASON_ORDER[kv[0]])
+    )
+    event_rows = report["attribution"]["event_rows"]
+    orphan_rows = sum(len(v) for k, v in orphans.items() if k in contract.EVENT_TABLES)
+    assert report["attribution"]["attributed_rows"] == event_rows - unattributed - orphan_rows
+
+
+def _quarantine(out, name):
+    path = out / "quarantine" / f"{name}.csv"
+    return (
+        pd.read_csv(path, dtype=str, keep_default_na=False).astype({load.ROW_COLUMN: int})
+        if path.exists()
+        else None
+    )
+
+
+def _events_of(city, code):
+    found = {}
+    for name, spec in contract.TABLES.items():
+        if not spec.attributed or not (city / f"{name}.csv").exists():
+            continue
+        frame = pd.read_csv(city / f"{name}.csv", dtype=str, keep_default_na=False)
+        hits = list(np.flatnonzero(frame["uscc"].to_numpy() == code) + 2)
+        if hits:
+            found[name] = hits
+    return found
+
+
+def _tree_hash(folder):
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_failed_ingest_leaves_the_previous_output_intact(city_copy, tmp_path):
+    out = tmp_path / "out"
+    ingest.run_ingest(city_copy, SNAPSHOT, out)
+    before = _tree_hash(out)
+    frame = pd.read_csv(city_copy / "penalties.csv", dtype=str)
+    frame.drop(columns=["severity"]).to_csv(city_copy / "penalties.csv", index=False)
+    with pytest.raises(load.ContractError, match=r"penalties \(行政处罚\).*severity \(处罚等级\)"):
+        ingest.run_ingest(city_copy, SNAPSHOT, out)
+    assert _tree_hash(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_missing_event_table_is_reported_once(city_copy, tmp_path):
+    (city_copy / "judicial.csv").unlink()
+    report = ingest.run_ingest(city_copy, SNAPSHOT, tmp_path / "out")
+    assert [m["table"] for m in report["missing_tables"]] == ["judicial"]
+    assert "judicial" not in report["attribution"]["by_table"]
+
+
+def test_ingest_notebook_runs_by_papermill_and_renders(clean_city, tmp_path):
+    out = tmp_path / "ingest"
+    executed = stages.run_stage(
+        "ingest", {"data": str(clean_city), "snapshot": SNAPSHOT, "out": str(out)}, "test-month"
+    )
+    assert executed.is_file() and executed.with_suffix(".html").is_file()
+    assert (
+        json.loads((out / "quality.json").read_text(encoding="utf-8"))["attribution"]["rate"] == 1
+    )
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    assert nb["metadata"]["papermill"]["parameters"]["out"] == str(out)
+    errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert errors == []
+    images = [
+        o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
+    assert len(images) == 1  # the coverage chart
+    html = executed.with_suffix(".html").read_text(encoding="utf-8")
+    assert "记名率" in html and "data:image/png;base64" in html
+    assert "import warnings" not in html  # rendered without code
+
+
+def test_stage_refuses_unknown_parameters():
+    with pytest.raises(ValueError, match="no parameter.*snapshott"):
+        stages.run_stage("ingest", {"snapshott": SNAPSHOT}, "never")
+
+
+def test_cli_ingest_prints_where_the_report_is(clean_city, tmp_path, capsys):
+    from workbench import cli
+
+    out = tmp_path / "cli-out"
+    code = cli.main(
+        [
+            "ingest",
+            "--data",
+            str(clean_city),
+            "--snapshot",
+            SNAPSHOT,
+            "--out",
+            str(out),
+            "--no-notebook",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert f"data-quality report: {out / 'quality.json'}" in printed
+    assert "记名率 100.00%" in printed
+
+
+def test_cli_reports_contract_errors_without_traceback(tmp_path, capsys):
+    from workbench import cli
+
+    (tmp_path / "enterprises.csv").write_text("uscc,name\n", encoding="utf-8")
+    code = cli.main(
+        ["ingest", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-notebook"]
+    )
+    assert code == 2
+    assert "missing required column(s) entity_type (市场主体类型)" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

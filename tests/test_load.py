@@ -1,0 +1,461 @@
+"""Loader paths and every quarantine reason, on tiny hand-made tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import contract, load, uscc
+
+SNAPSHOT = "2026-10-31"
+CODES = list(
+    uscc.make_codes(
+        np.array(["1", "2", "3"]), np.array(["410402", "410423", "410482"]), np.array([11, 22, 33])
+    )
+)
+UNREGISTERED = uscc.make_codes(np.array(["1"]), np.array(["410402"]), np.array([44]))[0]
+
+
+def register_frame(**overrides):
+    frame = pd.DataFrame(
+        {
+            "uscc": CODES,
+            "name": ["平顶山市甲公司", "乙餐饮店", "丙合作社"],
+            "entity_type": ["company", "individual_business", "cooperative"],
+            "industry_code": ["C1431", "H6210", "A0111"],
+            "region_code": ["410402", "410423", "410482"],
+            "established_on": ["2015-03-01", "2020-07-15", "2019-01-02"],
+            "status": ["active", "active", "active"],
+        }
+    )
+    for key, value in overrides.items():
+        frame[key] = value
+    return frame
+
+
+def write_register(folder, frame=None):
+    (frame if frame is not None else register_frame()).to_csv(
+        folder / "enterprises.csv", index=False
+    )
+
+
+# ---------------------------------------------------------------- file formats and headers
+
+
+def test_csv_utf8_english_headers(tmp_path):
+    write_register(tmp_path)
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.encoding == "utf-8"
+    assert len(result.accepted) == 3 and result.quarantine.empty
+    assert list(result.accepted["uscc"]) == CODES
+    assert result.accepted["industry_section"].tolist() == ["C", "H", "A"]
+    assert result.accepted["industry_division"].tolist() == ["14", "62", "01"]
+    assert result.accepted["established_on"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2015-03-01",
+        "2020-07-15",
+        "2019-01-02",
+    ]
+    assert result.accepted["uscc_check_ok"].all()
+
+
+def chinese(frame, table):
+    """Rename to Chinese headers and replace codes by their Chinese labels."""
+    spec = contract.TABLES[table]
+    out = frame.copy()
+    for col in spec.columns:
+        if col.name in out and col.codes:
+            out[col.name] = out[col.name].map(contract.CODE_LISTS[col.codes].label)
+    return out.rename(columns={c.name: c.zh for c in spec.columns})
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8-sig"])
+def test_csv_encodings_with_chinese_headers_and_labels(tmp_path, encoding):
+    chinese(register_frame(), "enterprises").to_csv(
+        tmp_path / "enterprises.csv", index=False, encoding=encoding
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    # GB18030 text made only of GBK characters is byte-identical to GBK
+    assert result.encoding == ("gbk" if encoding in ("gbk", "gb18030") else encoding)
+    assert result.quarantine.empty
+    assert result.accepted["name"].tolist() == register_frame()["name"].tolist()
+    assert result.accepted["entity_type"].tolist() == [
+        "company",
+        "individual_business",
+        "cooperative",
+    ]
+    assert result.accepted["status"].tolist() == ["active"] * 3
+
+
+def test_gb18030_only_characters_are_detected(tmp_path):
+    frame = register_frame(name=["䶮记商行", "乙", "丙"])  # 䶮 is outside GBK
+    with pytest.raises(UnicodeEncodeError):
+        "䶮".encode("gbk")
+    frame.to_csv(tmp_path / "enterprises.csv", index=False, encoding="gb18030")
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.encoding == "gb18030"
+    assert result.accepted["name"][0] == "䶮记商行"
+
+
+def test_undecodable_file_is_a_clear_error(tmp_path):
+    (tmp_path / "enterprises.csv").write_bytes(b"uscc,name\n\xff\xfe\xfa\xfb,\x81\n")
+    with pytest.raises(load.ContractError, match="UTF-8, GBK or GB18030"):
+        load.load_folder(tmp_path, SNAPSHOT)
+
+
+def test_xlsx_with_real_dates_and_chinese_headers(tmp_path):
+    frame = chinese(register_frame(), "enterprises")
+    frame["成立日期"] = pd.to_datetime(frame["成立日期"])  # Excel date cells
+    frame.to_excel(tmp_path / "市场主体名录.xlsx", index=False)  # Chinese file name too
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.file_format == "xlsx" and result.quarantine.empty
+    assert result.accepted["established_on"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2015-03-01",
+        "2020-07-15",
+        "2019-01-02",
+    ]
+
+
+def test_parquet_with_typed_columns(tmp_path):
+    frame = register_frame()
+    frame["established_on"] = pd.to_datetime(frame["established_on"])
+    frame["registered_capital"] = [100.0, 3.5, 50.0]
+    frame.to_parquet(tmp_path / "enterprises.parquet")
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty
+    assert result.accepted["registered_capital"].tolist() == [100.0, 3.5, 50.0]
+    assert str(result.accepted["established_on"][0].date()) == "2015-03-01"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2024-03-05",
+        "2024/03/05",
+        "20240305",
+        "2024/3/5",
+        "45356",
+        "2024年3月5日",
+        "2024-03-05 00:00:00",
+    ],
+)
+def test_each_date_format(tmp_path, written):
+    write_register(tmp_path)
+    pd.DataFrame({"uscc": [CODES[0]], "changed_on": [written], "item": ["住所变更"]}).to_csv(
+        tmp_path / "changes.csv", index=False
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["changes"]
+    assert result.quarantine.empty, result.quarantine.to_dict("records")
+    assert str(result.accepted["changed_on"][0].date()) == "2024-03-05"
+    assert result.accepted["item"][0] == "address"
+
+
+def test_excel_serial_date_in_xlsx_number_cell(tmp_path):
+    write_register(tmp_path)
+    pd.DataFrame({"uscc": [CODES[0]], "changed_on": [45356], "item": ["legal_rep"]}).to_excel(
+        tmp_path / "changes.xlsx", index=False
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["changes"]
+    assert str(result.accepted["changed_on"][0].date()) == "2024-03-05"
+
+
+def test_unknown_extra_columns_are_kept_not_errors(tmp_path):
+    write_register(tmp_path, register_frame(备注=["x", "y", "z"]))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.extra_columns == ["备注"]
+    assert result.accepted["备注"].tolist() == ["x", "y", "z"]
+
+
+def test_fullwidth_bracket_headers_match(tmp_path):
+    frame = register_frame()
+    frame["注册资本（万元）"] = ["1,000", "5", "20"]
+    write_register(tmp_path, frame)
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.accepted["registered_capital"].tolist() == [1000.0, 5.0, 20.0]
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def test_missing_required_column_names_table_column_and_headers(tmp_path):
+    write_register(tmp_path, register_frame().drop(columns=["status"]))
+    with pytest.raises(load.ContractError) as err:
+        load.load_folder(tmp_path, SNAPSHOT)
+    text = str(err.value)
+    assert "enterprises (市场主体名录)" in text
+    assert "status (登记状态)" in text
+    assert "headers found: uscc, name, entity_type, industry_code" in text
+
+
+def test_missing_register_is_a_clear_error(tmp_path):
+    pd.DataFrame({"uscc": [CODES[0]]}).to_csv(tmp_path / "penalties.csv", index=False)
+    with pytest.raises(load.ContractError, match="enterprises .*市场主体名录.* is required"):
+        load.load_folder(tmp_path, SNAPSHOT)
+
+
+def test_two_files_for_one_table_is_an_error(tmp_path):
+    write_register(tmp_path)
+    register_frame().to_parquet(tmp_path / "enterprises.parquet")
+    with pytest.raises(load.ContractError, match="several files"):
+        load.load_folder(tmp_path, SNAPSHOT)
+
+
+def test_missing_event_tables_are_absent_not_errors(tmp_path):
+    write_register(tmp_path)
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    assert list(result) == ["enterprises"]
+
+
+# ------------------------------------------------------------------ quarantine reasons
+
+
+def reasons_of(result):
+    q = result.quarantine
+    return dict(zip(q[load.ROW_COLUMN], q[load.REASON_COLUMN], strict=True))
+
+
+def test_register_quarantine_reasons(tmp_path):
+    bad_check = CODES[0][:17] + ("0" if CODES[0][17] != "0" else "1")
+    frame = pd.DataFrame(
+        {
+            "uscc": [
+                CODES[0],
+                CODES[0],
+                "9141040200000001",
+                bad_check,
+                CODES[1],
+                CODES[2],
+                "91410402I00000011X",
+                UNREGISTERED,
+                " " + CODES[1].lower(),
+            ],
+            "name": ["a", "dup", "short", "flagged", "", "c", "bad char", "e", "dup2"],
+            "entity_type": [
+                "company",
+                "company",
+                "company",
+                "company",
+                "company",
+                "法人",
+                "company",
+                "company",
+                "company",
+            ],
+            "industry_code": [
+                "C1431",
+                "C1431",
+                "C1431",
+                "C1431",
+                "C1431",
+                "C1431",
+                "C1431",
+                "Z99",
+                "C1431",
+            ],
+            "region_code": [
+                "410402",
+                "410402",
+                "410402",
+                "410402",
+                "410402",
+                "410402",
+                "410402",
+                "990402",
+                "410402",
+            ],
+            "established_on": [
+                "2015-03-01",
+                "2015-03-01",
+                "2015-03-01",
+                "2015-03-01",
+                "2015-03-01",
+                "2023-02-30",
+                "2015-03-01",
+                "2015-03-01",
+                "2015-03-01",
+            ],
+            "status": ["active"] * 9,
+            "registered_capital": ["10", "10", "10", "10", "10", "-1", "10", "abc", "10"],
+        }
+    )
+    frame.to_csv(tmp_path / "enterprises.csv", index=False)
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert reasons_of(result) == {
+        3: "duplicate_uscc",  # second row with CODES[0]: first kept
+        4: "uscc_malformed",  # 16 characters
+        6: "missing_value",  # empty name (also unknown_code … listed in detail)
+        7: "invalid_date",  # 2023-02-30 runs first; 法人 and -1 listed in the detail
+        8: "uscc_malformed",  # I is not allowed
+        9: "invalid_number",  # capital 'abc'; industry and region also bad
+    }
+    detail = result.quarantine.set_index(load.ROW_COLUMN)[load.DETAIL_COLUMN]
+    assert "第9位" in detail[8] and "'I'" in detail[8]
+    assert "'法人'" in detail[7] and "registered_capital='-1'" in detail[7]
+    assert "industry_code='Z99'" in detail[9] and "region_code='990402'" in detail[9]
+    # the check-digit failure is kept and flagged; the padded lower-case code is accepted
+    assert result.check_digit_failures == [bad_check]
+    assert set(result.accepted["uscc"]) == {CODES[0], bad_check, CODES[1]}
+    assert result.rows_read == 9 and len(result.accepted) + len(result.quarantine) == 9
+
+
+def test_duplicate_in_register_is_its_own_reason(tmp_path):
+    write_register(tmp_path, pd.concat([register_frame(), register_frame().iloc[[1]]]))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert reasons_of(result) == {5: "duplicate_uscc"}
+    assert len(result.accepted) == 3
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"decided_on": "2023-02-30"}, "invalid_date"),
+        ({"decided_on": "2026-11-01"}, "date_after_snapshot"),
+        ({"fine_amount": "-200"}, "negative_amount"),
+        ({"fine_amount": "两百"}, "invalid_number"),
+        ({"severity": "特别严重"}, "unknown_code"),
+        ({"severity": ""}, "missing_value"),
+        ({"uscc": UNREGISTERED}, "uscc_not_registered"),
+        ({"uscc": "91410402MA0000000"}, "uscc_malformed"),
+        ({"uscc": "WRONGCHECK"}, "uscc_check_digit"),
+        ({"case_id": "平市监罚〔2024〕1号"}, "duplicate_key"),
+    ],
+)
+def test_event_quarantine_reason(tmp_path, row, reason):
+    write_register(tmp_path)
+    bad_check = UNREGISTERED[:17] + ("0" if UNREGISTERED[17] != "0" else "1")
+    good = {
+        "uscc": CODES[0],
+        "case_id": "平市监罚〔2024〕1号",
+        "decided_on": "2024-05-06",
+        "severity": "一般",
+        "fine_amount": "1000",
+    }
+    bad = {**good, "case_id": "平市监罚〔2024〕2号", **row}
+    if bad["uscc"] == "WRONGCHECK":
+        bad["uscc"] = bad_check
+    pd.DataFrame([good, bad]).to_csv(tmp_path / "penalties.csv", index=False)
+    result = load.load_folder(tmp_path, SNAPSHOT)["penalties"]
+    assert reasons_of(result) == {3: reason}
+    assert len(result.accepted) == 1
+    assert result.quarantine[load.DETAIL_COLUMN][0]
+
+
+@pytest.mark.parametrize(
+    ("industry", "region", "reason", "code", "section"),
+    [
+        ("C1391", "410402", None, "C1391", "C"),
+        ("1391", "410402", None, "C1391", "C"),
+        ("c 13", "410402", None, "C13", "C"),
+        ("F", "410402", None, "F", "F"),
+        ("C6210", "410402", "invalid_industry", None, None),  # 62 is in section H
+        ("98", "410402", "invalid_industry", None, None),  # no such division
+        ("Z99", "410402", "invalid_industry", None, None),
+        ("H6210", "41040", "invalid_region", None, None),
+        ("H6210", "990402", "invalid_region", None, None),  # 99 is no province
+    ],
+)
+def test_industry_and_region_codes(tmp_path, industry, region, reason, code, section):
+    write_register(
+        tmp_path,
+        register_frame(
+            industry_code=["H6210", industry, "A0111"], region_code=["410402", region, "410482"]
+        ),
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    if reason:
+        assert reasons_of(result) == {3: reason}
+    else:
+        assert result.quarantine.empty
+        assert result.accepted["industry_code"][1] == code
+        assert result.accepted["industry_section"][1] == section
+
+
+def test_check_digit_failure_in_register_attributes_events(tmp_path):
+    """An early code failing its check stays in the register; its events are attributed."""
+    bad_check = CODES[0][:17] + ("0" if CODES[0][17] != "0" else "1")
+    write_register(tmp_path, register_frame(uscc=[bad_check, CODES[1], CODES[2]]))
+    pd.DataFrame({"uscc": [bad_check], "received_on": ["2025-01-01"]}).to_csv(
+        tmp_path / "complaints.csv", index=False
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    assert result["enterprises"].check_digit_failures == [bad_check]
+    assert len(result["complaints"].accepted) == 1 and result["complaints"].attributed == 1
+
+
+def test_licence_expiry_may_be_in_the_future(tmp_path):
+    write_register(tmp_path)
+    pd.DataFrame(
+        {
+            "uscc": [CODES[1]] * 2,
+            "license_type": ["食品经营许可", "烟草专卖零售许可"],
+            "granted_on": ["2022-01-01"] * 2,
+            "expires_on": ["2027-01-01"] * 2,
+        }
+    ).to_csv(tmp_path / "licenses.csv", index=False)
+    result = load.load_folder(tmp_path, SNAPSHOT)["licenses"]
+    assert result.quarantine.empty
+    # open list: a known label maps to its code, an unknown licence type is kept as written
+    assert result.accepted["license_type"].tolist() == ["food_business", "烟草专卖零售许可"]
+
+
+def test_inspection_found_problem_derived_from_result(tmp_path):
+    write_register(tmp_path)
+    pd.DataFrame(
+        {
+            "uscc": [CODES[0]] * 4,
+            "inspected_on": ["2025-01-01"] * 4,
+            "result": [
+                "正常（符合信息公示相关规定）",
+                "发现问题经责令已改正",
+                "未发现开展本次抽查涉及的经营活动",
+                "不予配合检查情节严重",
+            ],
+        }
+    ).to_csv(tmp_path / "inspections.csv", index=False)
+    result = load.load_folder(tmp_path, SNAPSHOT)["inspections"]
+    assert result.accepted["result"].tolist() == [
+        "no_problem",
+        "corrected",
+        "not_operating",
+        "refused",
+    ]
+    assert result.accepted["found_problem"].tolist() == [False, True, pd.NA, True]
+
+
+def test_bool_and_unknown_inspector(tmp_path):
+    write_register(tmp_path)
+    pd.DataFrame(
+        {
+            "inspector_id": ["P1", "P2"],
+            "name": ["张三", "李四"],
+            "department": ["执法支队"] * 2,
+            "region_code": ["410402"] * 2,
+            "active": ["是", "也许"],
+        }
+    ).to_csv(tmp_path / "inspectors.csv", index=False)
+    pd.DataFrame(
+        {"inspector_id": ["P1", "P9"], "uscc": [CODES[0]] * 2, "reason": ["亲属", "曾任职"]}
+    ).to_csv(tmp_path / "conflicts.csv", index=False)
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    assert reasons_of(result["inspectors"]) == {3: "invalid_bool"}
+    assert reasons_of(result["conflicts"]) == {3: "unknown_inspector"}
+
+
+def test_line_with_too_many_fields_is_quarantined(tmp_path):
+    write_register(tmp_path)
+    (tmp_path / "complaints.csv").write_text(
+        f"uscc,received_on\n{CODES[0]},2025-01-01\n{CODES[1]},2025-01-02,extra,fields\n"
+        f"{CODES[2]},2025-01-03\n",
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {3: "malformed_line"}
+    assert result.rows_read == 3 and len(result.accepted) == 2
+
+
+def test_every_contract_reason_is_exercised():
+    """Guard: a new quarantine reason must come with a test in this module."""
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    missing = [r for r in contract.QUARANTINE_REASONS if f'"{r}"' not in source]
+    assert missing == []
