@@ -15,7 +15,6 @@ SMALL_CITY = {"entities": 3000, "months": 24, "seed": 7}
 _home = Path(tempfile.mkdtemp(prefix="workbench-test-home-"))
 os.environ["WORKBENCH_HOME"] = str(_home)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("MPLBACKEND", "Agg")
 (_home / "pyproject.toml").write_text("# test home\n")
 
 

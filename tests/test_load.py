@@ -459,3 +459,21 @@ def test_every_contract_reason_is_exercised():
     source = inspect.getsource(sys.modules[__name__])
     missing = [r for r in contract.QUARANTINE_REASONS if f'"{r}"' not in source]
     assert missing == []
+
+
+def test_header_only_file_and_quoted_values(tmp_path):
+    write_register(tmp_path)
+    (tmp_path / "penalties.csv").write_text(
+        "uscc,case_id,decided_on,severity\n", encoding="utf-8"
+    )
+    (tmp_path / "changes.csv").write_text(
+        f'uscc,changed_on,item\n{CODES[0]},2024-01-02,"住所变更"\n\n'
+        f'{CODES[1]},2024-01-03,"经营范围变更,\n含许可项目"\n',
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    assert result["penalties"].rows_read == 0 and result["penalties"].accepted.empty
+    changes = result["changes"]
+    assert changes.quarantine.empty
+    # an open list keeps an unknown item as written, embedded comma and newline included
+    assert changes.accepted["item"].tolist() == ["address", "经营范围变更,\n含许可项目"]

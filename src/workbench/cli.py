@@ -42,10 +42,15 @@ def cmd_synth(args: argparse.Namespace) -> int:
         seed=args.seed,
         end=args.end,
         messy=args.messy,
+        errors=args.errors,
     )
     print(f"synthetic city: {out}")
     for table, rows in summary.rows.items():
         print(f"  {table:<20} {rows:>10,} rows")
+    if summary.errors:
+        print(
+            f"  {summary.errors:,} rows corrupted on purpose (listed in _truth/injected_errors.csv)"
+        )
     print(f"  ({summary.seconds:.1f} s; truth for tests and benchmarks in {out / '_truth'})")
     return 0
 
@@ -181,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--messy",
         action="store_true",
         help="write some tables as GBK CSV / XLSX / Parquet with Chinese headers",
+    )
+    p.add_argument(
+        "--errors",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="corrupt this share of event rows on purpose (e.g. 0.002), "
+        "listed in _truth/injected_errors.csv",
     )
     p.set_defaults(func=cmd_synth)
 

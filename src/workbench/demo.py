@@ -25,6 +25,7 @@ class CityParameters:
     seed: int = synth.DEFAULT_SEED
     end: str = synth.DEFAULT_END
     messy: bool = True
+    errors: float = 0.002  # a few bad rows, as real exports have, so quarantine shows
 
 
 def _stamp(city: Path) -> Path:

@@ -13,11 +13,15 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from workbench import contract, uscc
 from workbench.contract import CODE_LISTS, TABLES, Column, Table, normalise_label
@@ -117,20 +121,34 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
 
 
 def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Parse CSV text as strings; return the frame and the lines with too many fields."""
+    """Parse CSV text as strings; return the frame and the lines with too many fields.
+
+    The fast path is Arrow's multi-threaded reader with every column typed as string (no
+    inference: ``0101`` stays ``0101``). A file it rejects (a line with a wrong number of
+    fields) is read again record by record, so the bad lines can be named and kept.
+    """
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    header = next(csv.reader([first_line.rstrip("\r")]), [])
+    if not header:
+        return pd.DataFrame(), []
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, engine="c"
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
+        frame = table.to_pandas()
         frame.index = pd.RangeIndex(2, len(frame) + 2)
-        return frame.fillna(""), []
-    except pd.errors.ParserError:
+        return frame, []
+    except (pa.ArrowInvalid, ValueError):
         pass
     # Slow path, only for broken files: the csv module tells which record is too long.
     rows = [r for r in csv.reader(io.StringIO(text)) if r]
-    if not rows:
-        return pd.DataFrame(), []
-    header, width = rows[0], len(rows[0])
+    width = len(header)
     good, good_rows, bad = [], [], []
     for number, row in enumerate(rows[1:], start=2):
         if len(row) > width:
@@ -138,7 +156,7 @@ def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
         else:
             good.append(row + [""] * (width - len(row)))
             good_rows.append(number)
-    frame = pd.DataFrame(good, columns=header, index=pd.Index(good_rows), dtype=object)
+    frame = pd.DataFrame(good, columns=header, index=pd.Index(good_rows), dtype="str")
     return frame, bad
 
 
@@ -240,7 +258,6 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     followed by a time), ``YYYYMMDD`` and Excel serial day numbers. An impossible date
     such as 2023-02-30 is unreadable, never rolled over.
     """
-    text = text.astype(object)
     empty = (text == "").to_numpy()
     dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     todo = dates.isna().to_numpy() & ~empty
@@ -263,7 +280,7 @@ def parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def parse_amounts(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse numbers written with thousands separators or currency signs."""
-    cleaned = text.astype(object).str.replace(r"[,，\s¥￥元]", "", regex=True)
+    cleaned = text.str.replace("[,，¥￥元 \t\u00a0\u3000]", "", regex=True)
     values = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").astype("float64")
     invalid = values.isna().to_numpy() & (cleaned != "").to_numpy()
     return values, invalid
@@ -271,7 +288,7 @@ def parse_amounts(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 def parse_bools(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse 是/否, true/false, 1/0 and similar into a nullable boolean column."""
-    low = text.astype(object).str.strip().str.lower()
+    low = text.str.strip().str.lower()
     values = pd.Series(pd.NA, index=text.index, dtype="boolean")
     values[low.isin(_TRUE)] = True
     values[low.isin(_FALSE)] = False
@@ -285,13 +302,12 @@ def parse_industry(text: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
     Returns ``industry_code`` (normalised: letter + digits), ``industry_section`` and
     ``industry_division`` (2 digits), and a mask of codes that are not GB/T 4754.
     """
-    norm = text.astype(object).str.upper().str.replace(r"\s", "", regex=True)
+    norm = text.str.upper().str.replace(uscc.WHITESPACE, "", regex=True)
     parts = norm.str.extract(r"^([A-T])?(\d{2,4})?$")
     letter, digits = parts[0].fillna(""), parts[1].fillna("")
     division = pd.to_numeric(digits.str[:2].replace("", np.nan), errors="coerce")
-    derived = division.map(
-        lambda d: contract.section_of_division(int(d)) if pd.notna(d) else None
-    ).fillna("")
+    sections = {d: contract.section_of_division(int(d)) for d in division.dropna().unique()}
+    derived = division.map(sections).fillna("").astype("str")
     section = letter.where(letter != "", derived)
     bad = (
         (letter == "") & (digits == "")
@@ -311,7 +327,7 @@ def parse_industry(text: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
 
 def parse_regions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Check GB/T 2260 codes: six digits whose first two name a province."""
-    norm = text.astype(object).str.replace(r"\s", "", regex=True)
+    norm = text.str.replace(uscc.WHITESPACE, "", regex=True)
     ok = norm.str.fullmatch(r"\d{6}").fillna(False).astype(bool) & norm.str[:2].isin(
         contract.PROVINCE_CODES
     )
@@ -321,6 +337,11 @@ def parse_regions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
 # --------------------------------------------------------------------------- validation
 
 
+#: A check's detail: one text for all rows, a series by row, or a function of the failing
+#: rows' mask returning the series for those rows (so nothing is formatted for good rows).
+Detail = str | pd.Series | Callable[[np.ndarray], pd.Series]
+
+
 class _Checks:
     """Collects failing checks per row; a row's reason is its first failing check."""
 
@@ -328,9 +349,12 @@ class _Checks:
         self.index = index
         self.failures: list[tuple[str, np.ndarray, pd.Series | str]] = []
 
-    def add(self, reason: str, mask: np.ndarray, detail: pd.Series | str) -> None:
+    def add(self, reason: str, mask: np.ndarray, detail: Detail) -> None:
+        """Record a failing check; a callable detail is only evaluated on failing rows."""
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
+            if callable(detail):
+                detail = detail(mask)
             self.failures.append((reason, mask, detail))
 
     def failed(self) -> np.ndarray:
@@ -359,15 +383,16 @@ class _Checks:
         )
 
 
-def _quote(col: Column, values: pd.Series) -> pd.Series:
-    return col.name + "=" + values.map(repr)
+def _quote(col: Column, values: pd.Series, suffix: str = "") -> Detail:
+    """Detail naming the column and the value as written, for the failing rows only."""
+    return lambda mask: col.name + "=" + values[mask].astype(object).map(repr) + suffix
 
 
 def validate_table(
     table: Table,
     raw: pd.DataFrame,
     snapshot: pd.Timestamp,
-    register: pd.Series | None = None,
+    register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Check one table's raw string frame (canonical headers) against the contract.
@@ -389,7 +414,7 @@ def validate_table(
         if col.name not in raw.columns:
             typed[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
             continue
-        text = raw[col.name].astype(object).fillna("").str.strip()
+        text = raw[col.name].astype("str").fillna("").str.strip()
         empty = (text == "").to_numpy()
         if col.required:
             checks.add("missing_value", empty, f"{col.name} ({col.zh}) 为空")
@@ -404,7 +429,7 @@ def validate_table(
             checks.add("invalid_date", invalid, _quote(col, text))
             if not col.future_ok:
                 late = (dates > snapshot).fillna(False).to_numpy()
-                checks.add("date_after_snapshot", late, _quote(col, text) + f" > {snapshot.date()}")
+                checks.add("date_after_snapshot", late, _quote(col, text, f" > {snapshot.date()}"))
             typed[col.name] = dates
         elif col.kind == "year":
             years = pd.to_numeric(text.replace("", np.nan), errors="coerce")
@@ -413,7 +438,7 @@ def validate_table(
             checks.add(
                 "date_after_snapshot",
                 (years > snapshot.year).fillna(False).to_numpy(),
-                _quote(col, text) + f" > {snapshot.year}",
+                _quote(col, text, f" > {snapshot.year}"),
             )
             typed[col.name] = years.astype("Int64")
         elif col.kind == "amount":
@@ -441,7 +466,7 @@ def validate_table(
         checks.add(
             "unknown_inspector",
             unknown & typed["inspector_id"].notna().to_numpy(),
-            "inspector_id=" + typed["inspector_id"].astype(object).map(repr),
+            lambda m: "inspector_id=" + typed["inspector_id"][m].astype(object).map(repr),
         )
     if table.name == "enterprises":
         typed["uscc_check_ok"] = pd.Series(facts["check_ok"], index=raw.index)
@@ -470,19 +495,22 @@ def _empty_dtype(col: Column) -> str:
 def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
     result = uscc.validate_codes(text)
     norm = result.normalised
-    malformed = ~result.well_formed & ~empty
-    checks.add("uscc_malformed", malformed, col.name + ": " + result.message)
+
+    def message(mask):
+        return col.name + ": " + result.message[mask]
+
+    checks.add("uscc_malformed", ~result.well_formed & ~empty, message)
     bad_check = result.well_formed & ~result.check_ok
     if table.name == "enterprises":
         facts["check_ok"] = result.check_ok | ~result.well_formed
     elif col.name == "uscc" and register is not None:
-        known = norm.isin(register).to_numpy()
+        known = pc.is_in(pa.array(norm), value_set=register).to_numpy(zero_copy_only=False)
         facts["attributed"] = known
-        checks.add("uscc_check_digit", bad_check & ~known, col.name + ": " + result.message)
+        checks.add("uscc_check_digit", bad_check & ~known, message)
         checks.add(
             "uscc_not_registered",
             result.check_ok & ~known,
-            col.name + "=" + norm + " 不在市场主体名录中",
+            lambda mask: col.name + "=" + norm[mask] + " 不在市场主体名录中",
         )
     return norm.where(~empty, None).astype("string")
 
@@ -490,15 +518,16 @@ def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
 def _check_code(col: Column, text: pd.Series, empty: np.ndarray, checks: _Checks) -> pd.Series:
     codes = CODE_LISTS[col.codes]
     lookup = codes.lookup()
-    keys = text.map(normalise_label)
-    mapped = keys.map(lookup)
+    # Normalise each distinct spelling once: a column holds a handful of them.
+    canonical = {v: lookup.get(normalise_label(v)) for v in pd.unique(text.to_numpy())}
+    mapped = text.map(canonical)
     unknown = mapped.isna().to_numpy() & ~empty
     if codes.strict:
         allowed = ", ".join(f"{c}/{codes.label(c)}" for c in codes.labels)
         checks.add(
             "unknown_code",
             unknown,
-            _quote(col, text) + f" 不在代码表 {codes.name} 中 (allowed: {allowed})",
+            _quote(col, text, f" 不在代码表 {codes.name} 中 (allowed: {allowed})"),
         )
     else:
         mapped = mapped.where(~unknown, text)
@@ -513,8 +542,11 @@ def _check_keys(table: Table, frame: pd.DataFrame, checks: _Checks) -> None:
     dup = np.zeros(len(frame), dtype=bool)
     dup[ok] = frame.loc[ok, list(table.key)].duplicated(keep="first").to_numpy()
     reason = "duplicate_uscc" if table.key == ("uscc",) else "duplicate_key"
-    key_text = frame[list(table.key)].astype(str).agg("|".join, axis=1) if dup.any() else ""
-    checks.add(reason, dup, "key " + "+".join(table.key) + "=" + key_text if dup.any() else "")
+    if not dup.any():
+        return
+    keys = frame.loc[dup, list(table.key)].astype(str)
+    text = keys.iloc[:, 0].str.cat([keys[c] for c in keys.columns[1:]], sep="|")
+    checks.add(reason, dup, ("key " + "+".join(table.key) + "=" + text).reindex(frame.index))
 
 
 # --------------------------------------------------------------------------- the folder
@@ -524,7 +556,7 @@ def load_table(
     path: Path,
     table: Table,
     snapshot: pd.Timestamp,
-    register: pd.Series | None = None,
+    register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
 ) -> LoadedTable:
     """Read and validate one table file."""
@@ -582,7 +614,7 @@ def load_folder(folder: str | Path, snapshot: str | pd.Timestamp) -> dict[str, L
         t for t in TABLES if t not in ("enterprises", "inspectors")
     ]
     loaded: dict[str, LoadedTable] = {}
-    register: pd.Series | None = None
+    register: pa.Array | None = None
     inspector_ids: set[str] | None = None
     for name in order:
         table = TABLES[name]
@@ -603,7 +635,7 @@ def load_folder(folder: str | Path, snapshot: str | pd.Timestamp) -> dict[str, L
             raise ContractError(f"{path}: {err}") from err
         loaded[name] = result
         if name == "enterprises":
-            register = result.accepted["uscc"].astype(object)
+            register = pa.array(result.accepted["uscc"].dropna().astype("str"))
         elif name == "inspectors":
             inspector_ids = set(result.accepted["inspector_id"].dropna())
     return loaded

@@ -138,6 +138,24 @@ def summary_frame(report: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def summary_table(report: dict):
+    """:func:`summary_frame` styled for reading: thousands separators, percentages, no index."""
+    percent = lambda v: "—" if pd.isna(v) else f"{100 * v:.2f}%"  # noqa: E731
+    return (
+        summary_frame(report)
+        .style.format(
+            {
+                "读入行数": "{:,}",
+                "接收": "{:,}",
+                "隔离": "{:,}",
+                "记名率": percent,
+                "覆盖率": percent,
+            }
+        )
+        .hide(axis="index")
+    )
+
+
 def reasons_frame(report: dict) -> pd.DataFrame:
     """Quarantined rows per table and reason (empty when nothing was quarantined)."""
     rows = [

@@ -17,6 +17,23 @@ from workbench import report, workspace
 
 log = logging.getLogger(__name__)
 
+
+def _kernel_manager_class():
+    """A kernel manager that talks to the kernel over local IPC sockets, not TCP.
+
+    Nothing needs the kernel over the network, and ipykernel warns (on the user's
+    terminal) about unencrypted TCP.
+    """
+    from jupyter_client.manager import KernelManager
+
+    class LocalKernelManager(KernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return LocalKernelManager
+
+
 STAGE_NOTEBOOKS = {
     "ingest": "01_ingest.ipynb",
 }
@@ -59,6 +76,7 @@ def run_stage(stage: str, parameters: dict, month: str, html: bool = True) -> Pa
         kernel_name="python3",
         cwd=str(source.parent),
         progress_bar=False,
+        kernel_manager_class=_kernel_manager_class(),
     )
     if html:
         report.render_html(executed, executed.with_suffix(".html"))

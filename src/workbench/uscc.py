@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -26,6 +28,9 @@ _LOOKUP = np.full(256, -1, dtype=np.int16)
 for _ch, _v in _VALUE.items():
     _LOOKUP[ord(_ch)] = _v
 _WEIGHTS_ARR = np.array(WEIGHTS, dtype=np.int64)
+#: Whitespace removed from codes, spelled out rather than ``\s`` so that pandas can run the
+#: replacement in Arrow (RE2) instead of falling back to Python's ``re``, 10× slower.
+WHITESPACE = "[ \t\r\n\f\v\u00a0\u3000]+"
 _ALPHABET_ARR = np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)
 
 
@@ -116,50 +121,50 @@ class CodeCheck:
 
 
 def normalise_series(codes: pd.Series) -> pd.Series:
-    """Vectorised :func:`normalise` (NA becomes '')."""
-    text = codes.astype("string").fillna("")
+    """Vectorised :func:`normalise` (NA becomes ''); returns a pandas ``str`` column."""
+    text = codes.astype("str").fillna("")
     # NFKC only where needed: it is the slow part and almost every code is ASCII already.
-    non_ascii = ~text.str.isascii().fillna(True).astype(bool)
+    non_ascii = ~text.str.isascii().to_numpy(dtype=bool, na_value=True)
     if non_ascii.any():
         text = text.copy()
-        text[non_ascii] = text[non_ascii].str.normalize("NFKC")
-    return text.str.replace(r"\s+", "", regex=True).str.upper().astype(object)
+        text[non_ascii] = text[non_ascii].map(lambda v: unicodedata.normalize("NFKC", v))
+    return text.str.replace(WHITESPACE, "", regex=True).str.upper()
 
 
 def validate_codes(codes: pd.Series) -> CodeCheck:
-    """Validate many codes at once (about a million per second)."""
+    """Validate many codes at once (millions per second; Arrow buffers, no Python loop).
+
+    Only the rows that fail are revisited one by one, to word their messages.
+    """
     norm = normalise_series(codes)
-    n = len(norm)
-    values = norm.to_numpy(dtype=object)
-    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=n)
-    ascii_ok = np.fromiter((v.isascii() for v in values), dtype=bool, count=n)
-    shape_ok = (lengths == LENGTH) & ascii_ok
+    arrow = pa.array(norm, type=pa.large_string())
+    n = len(arrow)
+    lengths = pc.utf8_length(arrow).to_numpy(zero_copy_only=False)
+    shape_ok = (lengths == LENGTH) & pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
     well_formed = np.zeros(n, dtype=bool)
     check_ok = np.zeros(n, dtype=bool)
-    messages = np.full(n, "", dtype=object)
     idx = np.flatnonzero(shape_ok)
     if len(idx):
-        raw = np.frombuffer("".join(values[idx]).encode("ascii"), dtype=np.uint8)
+        subset = pc.take(arrow, pa.array(idx))
+        if isinstance(subset, pa.ChunkedArray):
+            subset = subset.combine_chunks()
+        offsets = np.frombuffer(subset.buffers()[1], dtype=np.int64)[subset.offset :]
+        raw = np.frombuffer(subset.buffers()[2], dtype=np.uint8)
+        raw = raw[offsets[0] : offsets[0] + LENGTH * len(idx)]
         mat = _LOOKUP[raw].reshape(-1, LENGTH)
-        bad_char = mat < 0
-        formed = ~bad_char.any(axis=1)
+        formed = (mat >= 0).all(axis=1)
         well_formed[idx] = formed
         good = mat[formed]
         total = (good[:, :17].astype(np.int64) * _WEIGHTS_ARR).sum(axis=1)
         expected = 31 - total % 31
         expected[expected == 31] = 0
         check_ok[idx[formed]] = good[:, 17] == expected
-    for i in np.flatnonzero(~well_formed):
-        try:
-            _check_form(values[i], LENGTH)
-        except USCCError as err:
-            messages[i] = str(err)
-        else:  # pragma: no cover - shape_ok False with a clean form cannot happen
-            messages[i] = "malformed"
-    for i in np.flatnonzero(well_formed & ~check_ok):
-        messages[i] = _check_message(values[i])
+    messages = np.full(n, "", dtype=object)
+    failing = np.flatnonzero(~check_ok)
+    for i, value in zip(failing, norm.iloc[failing], strict=True):
+        messages[i] = _check_message(value)
     return CodeCheck(
-        normalised=pd.Series(values, index=codes.index, dtype=object),
+        normalised=norm,
         well_formed=well_formed,
         check_ok=check_ok,
         message=pd.Series(messages, index=codes.index, dtype=object),
@@ -171,7 +176,7 @@ def _check_message(code: str) -> str:
         validate(code)
     except USCCError as err:
         return str(err)
-    return ""
+    return ""  # pragma: no cover - only called for codes that fail
 
 
 def organisation_check(body8: str) -> str:

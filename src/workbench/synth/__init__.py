@@ -1,0 +1,167 @@
+"""The synthetic city (合成城市): a prefecture's register, its events and a hidden truth.
+
+``generate_city`` writes one folder that follows the data contract — one file per table
+of :data:`workbench.contract.TABLES` — for a simulated Pingdingshan (平顶山市), plus the
+truth the pipeline never reads under ``_truth/``: every enterprise's latent variables,
+its true monthly violation probability and every true violation with how (and whether)
+it was detected. Same seed, same bytes.
+
+Modules: :mod:`.vocab` (fixed word lists and reference tables), :mod:`.timeline`,
+:mod:`.register` (who the enterprises are), :mod:`.world` (the monthly simulation),
+:mod:`.static` (licences, relations, inspectors, conflicts), :mod:`.tables` (contract
+and truth tables), :mod:`.writer` (clean and messy files), :mod:`.truthdoc` (the README).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import inject_errors
+from .register import build_register
+from .tables import build_tables, truth_tables
+from .timeline import Timeline
+from .truthdoc import render_truth_readme
+from .world import simulate
+from .writer import write_clean, write_messy, write_parquet
+
+__all__ = ["DEFAULT_END", "DEFAULT_SEED", "CitySummary", "generate_city"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_END = "2026-10-31"  # last day of the simulated window = the demo's data snapshot
+DEFAULT_SEED = 2026
+TRUTH_DIR = "_truth"
+
+
+@dataclass(frozen=True)
+class CitySummary:
+    """What :func:`generate_city` wrote."""
+
+    out_dir: Path
+    entities: int
+    months: int
+    seed: int
+    end: str
+    messy: bool
+    errors: int = 0  # rows corrupted on purpose (listed in _truth/injected_errors.csv)
+    rows: dict[str, int] = field(
+        default_factory=dict
+    )  # contract tables, then truth tables as _truth/<name>
+    files: dict[str, str] = field(default_factory=dict)  # table → file name
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        rows = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
+        return (
+            f"city of {self.entities:,} entities × {self.months} months (seed {self.seed}, "
+            f"end {self.end}{', messy' if self.messy else ''}) in {self.out_dir} "
+            f"after {self.seconds:.1f} s: {rows}"
+        )
+
+
+def generate_city(
+    out_dir,
+    entities: int = 100_000,
+    months: int = 36,
+    seed: int = DEFAULT_SEED,
+    end: str = DEFAULT_END,
+    messy: bool = False,
+    errors: float = 0.0,
+) -> CitySummary:
+    """Generate a synthetic city and write it to ``out_dir`` atomically.
+
+    Args:
+        out_dir: folder to (re)place; built in a temporary sibling and swapped in only
+            when everything succeeded, so a failure leaves an existing folder intact.
+        entities: number of register rows (市场主体, including those that have exited).
+        months: length of the window (the monthly truth covers it); event history
+            starts in January 2014 whatever the window.
+        seed: every random draw derives from it; same seed → same bytes.
+        end: the snapshot date (YYYY-MM-DD), last day of the window; nothing is dated
+            after it except licence expiry.
+        messy: write the same content the way bureau exports come (GBK and BOM CSV,
+            Chinese headers and labels, other date formats, XLSX, Parquet, untidy codes).
+        errors: share of rows of several event tables to corrupt on purpose (unregistered
+            codes, impossible dates, …; see :mod:`.errors`), listed with the reason the
+            loader must give in ``_truth/injected_errors.csv``. 0 writes a clean city.
+
+    Returns:
+        A :class:`CitySummary` with row counts per table.
+    """
+    if entities < 100:
+        raise ValueError("entities must be at least 100")
+    if entities > 10**7:
+        raise ValueError("entities must be at most 10,000,000 (serial numbers are 8 digits)")
+    started = time.perf_counter()
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tl = Timeline.build(end, months)
+    end = str(end)
+
+    log.info("synth: register of %d entities", entities)
+    reg = build_register(entities, seed, tl)
+    log.info("synth: simulating %d months", tl.n)
+    world = simulate(reg, tl, seed)
+    tables, extra = build_tables(reg, world, tl, seed)
+    truth = truth_tables(reg, world, tl, extra)
+
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        files = {}
+        for name, table in tables.items():
+            files[name] = (
+                write_messy(name, table, tmp, seed) if messy else write_clean(name, table, tmp)
+            )
+            log.info("synth: wrote %s (%d rows)", files[name], table.num_rows)
+        injected = inject_errors(tmp, files, errors, seed, end)
+        tdir = tmp / TRUTH_DIR
+        tdir.mkdir()
+        injected.to_csv(tdir / "injected_errors.csv", index=False, lineterminator="\n")
+        for name, table in truth.items():
+            write_parquet(table, tdir / f"{name}.parquet")
+        rows = {name: t.num_rows for name, t in tables.items()}
+        rows.update({f"{TRUTH_DIR}/{name}": t.num_rows for name, t in truth.items()})
+        (tdir / "README.md").write_text(
+            render_truth_readme(reg, world, tl, seed=seed, end=end, rows=rows, messy=messy),
+            encoding="utf-8",
+        )
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    summary = CitySummary(
+        out_dir=out,
+        entities=entities,
+        months=months,
+        seed=seed,
+        end=end,
+        messy=messy,
+        errors=len(injected),
+        rows=rows,
+        files=files,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+    log.info("synth: %s", summary)
+    return summary
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with two renames; the old folder is removed last."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        out.rename(old)
+        try:
+            tmp.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
