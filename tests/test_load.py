@@ -463,9 +463,7 @@ def test_every_contract_reason_is_exercised():
 
 def test_header_only_file_and_quoted_values(tmp_path):
     write_register(tmp_path)
-    (tmp_path / "penalties.csv").write_text(
-        "uscc,case_id,decided_on,severity\n", encoding="utf-8"
-    )
+    (tmp_path / "penalties.csv").write_text("uscc,case_id,decided_on,severity\n", encoding="utf-8")
     (tmp_path / "changes.csv").write_text(
         f'uscc,changed_on,item\n{CODES[0]},2024-01-02,"住所变更"\n\n'
         f'{CODES[1]},2024-01-03,"经营范围变更,\n含许可项目"\n',

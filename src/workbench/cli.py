@@ -19,6 +19,7 @@ from workbench import workspace
 STAGES_HELP = """stages:
   synth       generate the synthetic demo city (合成演示城市)
   ingest      load and validate a folder of exports; data-quality report (数据归集)
+  indicators  the indicator matrix as of a snapshot, signal check, panel (指标计算)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
   lab         JupyterLab on notebooks/ with this environment
@@ -91,6 +92,73 @@ def _print_quality(out: Path, executed: Path | None) -> None:
         print(f"ingest notebook:     {executed.with_suffix('.html')}")
 
 
+def cmd_indicators(args: argparse.Namespace) -> int:
+    """Compute indicators as of a snapshot (through the stage notebook), or a panel."""
+    from workbench import labels, panel, stages
+    from workbench.indicators import load_catalog, stage
+
+    params = stage.resolve_parameters(
+        args.data or "", args.snapshot or "", args.catalog or "", args.packs or "", args.out or ""
+    )
+    if args.panel:
+        first, _, last = args.panel.partition(":")
+        snapshots = panel.month_ends(first, last or first)
+        frame = panel.build_panel(
+            params.data / "tables",
+            snapshots,
+            load_catalog(params.catalog, params.packs),
+            labels.load_label_definition(),
+            params.data_snapshot,
+        )
+        out = (
+            Path(args.out)
+            if args.out
+            else workspace.data_dir() / "panel" / (f"{snapshots[0]:%Y-%m}_{snapshots[-1]:%Y-%m}")
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(out / "panel.parquet", index=False)
+        print(
+            f"training panel: {len(frame):,} rows ({len(snapshots)} snapshots, "
+            f"{frame['label'].notna().sum():,} labelled, bad rate "
+            f"{frame['label'].mean():.2%}) in {out / 'panel.parquet'}"
+        )
+        return 0
+    if args.no_notebook:
+        stage.run_indicators(params)
+        executed = None
+    else:
+        executed = stages.run_stage(
+            "indicators",
+            {
+                "data": str(params.data),
+                "snapshot": params.snapshot,
+                "catalog": params.catalog or "",
+                "packs": ",".join(params.packs),
+                "out": str(params.out),
+            },
+            _month(params.snapshot),
+        )
+    _print_indicators(params.out, executed)
+    return 0
+
+
+def _print_indicators(out: Path, executed: Path | None) -> None:
+    from workbench.indicators import stage
+
+    _, signal, summary = stage.read_outputs(out)
+    strong = signal[signal["IV"] >= 0.1]
+    print(
+        f"indicators as of {summary['snapshot']}: {summary['enterprises']:,} enterprises × "
+        f"{summary['indicators']} indicators in {out / 'indicators.parquet'}"
+    )
+    print(
+        f"signal check at {summary['signal_snapshot']}: {len(strong)} indicators with "
+        f"IV ≥ 0.1 ({out / 'signal.csv'})"
+    )
+    if executed is not None:
+        print(f"indicators notebook: {executed.with_suffix('.html')}")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the monthly cycle on the demo city."""
     from workbench import demo, stages, synth
@@ -104,6 +172,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "ingest", {"data": str(city), "snapshot": snapshot, "out": str(out)}, _month(snapshot)
     )
     _print_quality(out, executed)
+    indicators_out = workspace.data_dir() / "indicators" / _month(snapshot)
+    executed = stages.run_stage(
+        "indicators",
+        {"data": str(out), "snapshot": snapshot, "packs": "food", "out": str(indicators_out)},
+        _month(snapshot),
+    )
+    _print_indicators(indicators_out, executed)
     return 0
 
 
@@ -208,6 +283,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_ingest)
 
+    p = sub.add_parser("indicators", help="indicators as of a snapshot; signal check; panel")
+    p.add_argument("--data", help="ingest output folder (default: the latest ingest)")
+    p.add_argument("--snapshot", help="evaluation date YYYY-MM-DD (default: the data's)")
+    p.add_argument("--catalog", help="indicator catalog YAML (default: the generic one)")
+    p.add_argument(
+        "--packs", help="professional packs, comma-separated: food,drugs,special_equipment"
+    )
+    p.add_argument("--out", help="output folder (default: data/indicators/<YYYY-MM>)")
+    p.add_argument(
+        "--panel",
+        metavar="FROM:TO",
+        help="instead: a training panel of month-end snapshots FROM..TO (YYYY-MM) "
+        "with labels, written to data/panel/",
+    )
+    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
+    p.set_defaults(func=cmd_indicators)
+
     p = sub.add_parser("demo", help="the monthly cycle on the demo city")
     p.add_argument("--entities", type=int, default=100_000)
     p.add_argument("--months", type=int, default=36)
@@ -236,11 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from workbench.indicators import CatalogError
     from workbench.load import ContractError
 
     try:
         return args.func(args)
-    except (ContractError, ValueError, FileNotFoundError) as err:
+    except (ContractError, CatalogError, ValueError, FileNotFoundError) as err:
         print(f"workbench {args.stage}: error: {err}", file=sys.stderr)
         return 2
 
