@@ -517,3 +517,57 @@ def test_applies_to_leaves_others_missing(world):
         frame = engine.compute(S, catalog).set_index("uscc")
     assert frame.loc[A, "cap"] == pytest.approx(math.log(101))
     assert math.isnan(frame.loc[B, "cap"])
+
+
+def test_readme_catalog_example(world, tmp_path):
+    """The README's example catalog, taken from the README itself, extends the generic one."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(extends: generic.*?)```", readme, re.S).group(1)
+    path = tmp_path / "my_catalog.yaml"
+    path.write_text(block, encoding="utf-8")
+    catalog = load_catalog(path)
+    generic = load_catalog()
+    ids = [i.id for i in catalog.all]
+    assert "county" not in ids and ids[-1] == "pen_price_36m"
+    assert len(ids) == len(generic.all)  # one retired, one added
+    with Engine(world) as engine:
+        frame = engine.compute(S, catalog).set_index("uscc")
+    assert frame.loc[A, "pen_price_36m"] == 0
+
+
+def test_changing_an_indicator_replaces_it_in_place(tmp_path):
+    import yaml
+
+    path = tmp_path / "cat.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "generic",
+                "indicators": [
+                    dict(
+                        id="pen_12m",
+                        name="近12个月行政处罚次数（含已修复）",
+                        dimension="监管信息",
+                        source="penalties",
+                        window="12m",
+                        aggregation="count",
+                        count_repaired=True,
+                        direction="increasing",
+                        description="含已信用修复的处罚。",
+                    )
+                ],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    catalog = load_catalog(path)
+    generic_ids = [i.id for i in load_catalog().all]
+    assert [i.id for i in catalog.all] == generic_ids
+    assert catalog.get("pen_12m").count_repaired is True
+    path.write_text("extends: generic\nretire: [nope]\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="retire names 'nope'"):
+        load_catalog(path)

@@ -285,9 +285,16 @@ def load_catalog(
     """
     generic_file = Path(path) if path else _packaged(PACKAGED_GENERIC)
     data = _read_yaml(generic_file)
-    if not isinstance(data, dict) or "indicators" not in data:
+    if not isinstance(data, dict) or not ("indicators" in data or "extends" in data):
         raise CatalogError(f"{generic_file}: expected a mapping with a list under 'indicators'")
-    indicators = tuple(_indicator(item, generic_file, None) for item in data["indicators"])
+    unknown = set(data) - {"indicators", "extends", "retire"}
+    if unknown:
+        raise CatalogError(
+            f"{generic_file}: unknown key(s) {sorted(unknown)}; "
+            "allowed: indicators, extends, retire"
+        )
+    own = tuple(_indicator(item, generic_file, None) for item in data.get("indicators") or [])
+    indicators = _extend(data, own, generic_file)
     loaded_packs = []
     for pack in packs:
         pack_file = _packaged(PACKAGED_PACKS[pack]) if pack in PACKAGED_PACKS else Path(pack)
@@ -299,6 +306,32 @@ def load_catalog(
     catalog = Catalog(indicators, tuple(loaded_packs), str(generic_file))
     _check_catalog(catalog)
     return catalog
+
+
+def _extend(data: dict, own: tuple[Indicator, ...], path: Path) -> tuple[Indicator, ...]:
+    """Apply ``extends: generic`` and ``retire: [...]``: the analyst's monthly changes.
+
+    The packaged generic catalog is the base; an own indicator with a base id replaces it
+    in place (a change), a new id is appended (an addition), ``retire`` drops ids.
+    """
+    extends, retire = data.get("extends"), list(data.get("retire") or [])
+    if extends is None:
+        if retire:
+            raise CatalogError(f"{path}: 'retire' needs 'extends: generic'")
+        return own
+    if extends != "generic":
+        raise CatalogError(f"{path}: 'extends' is {extends!r}; allowed: generic")
+    packaged = _packaged(PACKAGED_GENERIC)
+    base = [_indicator(i, packaged, None) for i in _read_yaml(packaged)["indicators"]]
+    base_ids = {i.id for i in base}
+    for ind_id in retire:
+        if ind_id not in base_ids:
+            raise CatalogError(
+                f"{path}: retire names {ind_id!r}, which is not in the generic catalog"
+            )
+    mine = {i.id: i for i in own}
+    merged = [mine.pop(i.id, i) for i in base if i.id not in retire]
+    return tuple(merged) + tuple(i for i in own if i.id in mine)
 
 
 def _read_yaml(path: Path):

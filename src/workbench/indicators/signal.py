@@ -138,3 +138,13 @@ def distribution_figure(matrix: pd.DataFrame, catalog: Catalog, ids: list[str]):
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def catalog_view(catalog: Catalog):
+    """The catalog as a styled table for the notebook (short columns kept on one line)."""
+    short = ["指标", "名称", "维度", "专业包", "来源", "窗口", "聚合", "风险方向"]
+    return (
+        catalog.table()
+        .style.hide(axis="index")
+        .set_properties(subset=short, **{"white-space": "nowrap"})
+    )
