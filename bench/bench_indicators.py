@@ -48,8 +48,12 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "rows": rows, "cols": col
 
 
 def run(step: str, tables: Path, snapshot: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, step, str(tables), snapshot],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, step, str(tables), snapshot],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -67,12 +71,16 @@ def main() -> None:
         tables = work / "ingest" / "tables"
         result = run("indicators", tables, synth.DEFAULT_END)
         floor = run("baseline", tables, synth.DEFAULT_END)
-        print("| entities | active at snapshot | indicators | seconds | target s | peak MiB "
-              "| DuckDB floor s | ratio to floor |")
+        print(
+            "| entities | active at snapshot | indicators | seconds | target s | peak MiB "
+            "| DuckDB floor s | ratio to floor |"
+        )
         print("|---|---|---|---|---|---|---|---|")
-        print(f"| {args.entities:,} | {result['rows']:,} | {result['cols']} | "
-              f"{result['seconds']:.1f} | 60 | {result['peak_mib']:,.0f} | "
-              f"{floor['seconds']:.1f} | {result['seconds'] / floor['seconds']:.1f}× |")
+        print(
+            f"| {args.entities:,} | {result['rows']:,} | {result['cols']} | "
+            f"{result['seconds']:.1f} | 60 | {result['peak_mib']:,.0f} | "
+            f"{floor['seconds']:.1f} | {result['seconds'] / floor['seconds']:.1f}× |"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -574,9 +574,21 @@ def test_changing_an_indicator_replaces_it_in_place(tmp_path):
 
 
 def test_mean_aggregation_by_hand(world):
-    catalog = Catalog((Indicator(id="fine_mean", name="平均罚没金额", dimension="监管信息",
-                                 source="penalties", aggregation="mean", column="fine_amount",
-                                 window="36m", direction="increasing", description="d"),))
+    catalog = Catalog(
+        (
+            Indicator(
+                id="fine_mean",
+                name="平均罚没金额",
+                dimension="监管信息",
+                source="penalties",
+                aggregation="mean",
+                column="fine_amount",
+                window="36m",
+                direction="increasing",
+                description="d",
+            ),
+        )
+    )
     with Engine(world) as engine:
         frame = engine.compute(S, catalog).set_index("uscc")
     assert frame.loc[A, "fine_mean"] == pytest.approx((1000 + 500 + 200) / 3)  # p3 repaired

@@ -20,6 +20,8 @@ STAGES_HELP = """stages:
   synth       generate the synthetic demo city (合成演示城市)
   ingest      load and validate a folder of exports; data-quality report (数据归集)
   indicators  the indicator matrix as of a snapshot, signal check, panel (指标计算)
+  train       fit and validate a scorecard family; MLflow run + registered model (模型训练)
+  promote     set the champion alias when the run passes the gates (模型晋级)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
   lab         JupyterLab on notebooks/ with this environment
@@ -159,6 +161,67 @@ def _print_indicators(out: Path, executed: Path | None) -> None:
         print(f"indicators notebook: {executed.with_suffix('.html')}")
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model family (through the stage notebook), log and register it in MLflow."""
+    from workbench import stages, train_stage
+
+    params = train_stage.resolve_parameters(
+        args.data or "",
+        args.panel or "",
+        args.family,
+        args.scheme,
+        args.validation_from or "",
+        args.out or "",
+    )
+    if args.no_notebook:
+        train_stage.run_training(params)
+        executed = None
+    else:
+        executed = stages.run_stage(
+            "train",
+            {
+                "data": str(params.data),
+                "panel": str(params.panel or ""),
+                "family": params.family,
+                "scheme": params.scheme,
+                "validation_from": params.validation_from or "",
+                "out": str(params.out),
+            },
+            "models",
+        )
+    summary = train_stage.read_run(params.out)
+    if executed is not None:
+        train_stage.governance_log_file(
+            summary["run_id"], executed.with_suffix(".html"), "notebook"
+        )
+    m = summary["metrics"]
+    print(
+        f"trained {summary['family']}: validation AUC {m['valid_auc']:.4f}, "
+        f"KS {m['valid_ks']:.4f}, PSI {m['psi_score']:.4f}, grades rise strictly: "
+        f"{'yes' if m['grades_monotone'] else 'NO'}"
+    )
+    if "truth_violation_auc" in m:
+        print(
+            f"  the synthetic city's true violation risk reaches AUC "
+            f"{m['truth_violation_auc']:.4f} on the same rows"
+        )
+    print(f"MLflow run {summary['run_id']}: {summary['model_name']} version {summary['version']}")
+    print(f"evidence: {params.out / 'evidence'}")
+    if executed is not None:
+        print(f"train notebook: {executed.with_suffix('.html')}")
+    print(f"promote it with: workbench promote {summary['run_id']}")
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Set the champion alias if the run passes the gates; otherwise name what failed."""
+    from workbench import governance
+
+    result = governance.promote(args.run, gates=args.gates)
+    print(result.message)
+    return 0 if result.promoted else 3
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the monthly cycle on the demo city."""
     from workbench import demo, stages, synth
@@ -179,7 +242,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _month(snapshot),
     )
     _print_indicators(indicators_out, executed)
+    _demo_model()
     return 0
+
+
+def _demo_model() -> None:
+    """Train and promote the generic model once, when the demo has no champion yet."""
+    from workbench import governance, train_stage
+
+    version = governance.champion_version("generic")
+    if version is not None:
+        print(
+            f"model: workbench-generic@champion is version {version} (kept; "
+            "`workbench train` + `workbench promote` to replace it)"
+        )
+        return
+    params = train_stage.resolve_parameters()
+    summary = train_stage.run_training(params)
+    m = summary["metrics"]
+    print(
+        f"trained generic: validation AUC {m['valid_auc']:.4f}, KS {m['valid_ks']:.4f}; "
+        f"MLflow run {summary['run_id']} (evidence: {params.out / 'evidence'})"
+    )
+    print(governance.promote(summary["run_id"]).message)
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
@@ -212,30 +297,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Start the MLflow UI on loopback."""
-    root = workspace.repo_root() / "mlflow"
-    (root / "artifacts").mkdir(parents=True, exist_ok=True)
-    env = dict(
-        os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_DISABLE_TELEMETRY="true"
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{root / 'mlflow.db'}",
-        "--default-artifact-root",
-        str(root / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(args.port),
-        "--workers",
-        "1",
-    ]
-    print(f"MLflow UI on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
-    return subprocess.call(cmd, env=env)
+    """Start the MLflow UI on loopback against the workbench store, until Ctrl-C."""
+    import contextlib
+
+    from workbench import governance
+
+    with governance.MLflowServer(port=args.port) as server:
+        print(f"MLflow UI on {server.url} (store {governance.tracking_uri()}; Ctrl-C stops it)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,6 +371,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
     p.set_defaults(func=cmd_indicators)
 
+    p = sub.add_parser("train", help="fit a scorecard family, validate out of time, log to MLflow")
+    p.add_argument("--data", help="ingest output folder (default: the latest ingest)")
+    p.add_argument(
+        "--panel", help="training panel parquet (default: 13 month-ends built from the data)"
+    )
+    p.add_argument(
+        "--family", default="generic", help="generic, or a pack: food, drugs, special_equipment"
+    )
+    p.add_argument(
+        "--scheme",
+        default="national_4",
+        help="grade scheme: national_4, five_class, national_4_pd, shenzhen_bands",
+    )
+    p.add_argument("--validation-from", help="first validation snapshot YYYY-MM-DD")
+    p.add_argument("--out", help="output folder (default: data/models/<family>)")
+    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("promote", help="set the champion alias if the run passes the gates")
+    p.add_argument("run", help="MLflow run id (printed by workbench train)")
+    p.add_argument("--gates", help="gates YAML (default: the packaged gates.yaml)")
+    p.set_defaults(func=cmd_promote)
+
     p = sub.add_parser("demo", help="the monthly cycle on the demo city")
     p.add_argument("--entities", type=int, default=100_000)
     p.add_argument("--months", type=int, default=36)
@@ -328,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # MLflow logs its bookkeeping at INFO on its own handler
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
     from workbench.indicators import CatalogError
     from workbench.load import ContractError
 

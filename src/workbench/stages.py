@@ -37,6 +37,7 @@ def _kernel_manager_class():
 STAGE_NOTEBOOKS = {
     "ingest": "01_ingest.ipynb",
     "indicators": "02_indicators.ipynb",
+    "train": "03_train.ipynb",
 }
 
 
