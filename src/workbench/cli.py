@@ -293,6 +293,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         f"--ServerApp.port={args.port}",
         "--no-browser",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
+        cmd.append("--allow-root")
     return subprocess.call(cmd, env=env)
 
 

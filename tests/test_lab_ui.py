@@ -1,0 +1,78 @@
+"""`workbench lab` and `workbench ui` start the real servers on loopback."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from workbench.governance import free_port
+
+
+def _start(args):
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _stop(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    proc.stdout.close()
+
+
+def test_lab_serves_the_notebooks():
+    port = free_port()
+    proc = _start(["lab", "--port", str(port)])
+    try:
+        deadline, url, seen = time.monotonic() + 90, None, []
+        while time.monotonic() < deadline and url is None:
+            line = proc.stdout.readline()
+            seen.append(line)
+            found = re.search(rf"http://127\.0\.0\.1:{port}/lab\?token=\w+", line)
+            url = found.group(0) if found else None
+            assert proc.poll() is None or url, "".join(seen[-20:])
+        assert url, "".join(seen[-20:])
+        token = url.split("token=")[1]
+        api = f"http://127.0.0.1:{port}/api/contents?token={token}"
+        names = set()
+        while time.monotonic() < deadline and not names:
+            try:  # the URL is printed just before the socket accepts connections
+                with urllib.request.urlopen(api, timeout=20) as answer:
+                    names = {item["name"] for item in json.load(answer)["content"]}
+            except OSError:
+                time.sleep(0.5)
+        assert {"01_ingest.ipynb", "02_indicators.ipynb", "03_train.ipynb"} <= names
+    finally:
+        _stop(proc)
+
+
+def test_ui_answers_health_on_loopback():
+    port = free_port()
+    proc = _start(["ui", "--port", str(port)])
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+                    assert r.read().decode().strip() == "OK"
+                    return
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(1)
+        raise AssertionError("the MLflow UI did not answer /health within 90 s")
+    finally:
+        _stop(proc)
