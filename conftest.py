@@ -56,3 +56,18 @@ def city_copy(clean_city, tmp_path) -> Path:
     out = tmp_path / "city"
     shutil.copytree(clean_city, out, ignore=shutil.ignore_patterns("_truth"))
     return out
+
+
+@pytest.fixture(scope="session")
+def city_20k(tmp_path_factory) -> Path:
+    """A 20,000-entity demo city (default seed), ingested: its folder holds city/ and ingest/.
+
+    Large enough for statistics (grade order, signal) and shared by the tests that need
+    it, so it is generated once.
+    """
+    from workbench import ingest, synth
+
+    base = tmp_path_factory.mktemp("city20k")
+    synth.generate_city(base / "city", entities=20_000, months=36, seed=synth.DEFAULT_SEED)
+    ingest.run_ingest(base / "city", synth.DEFAULT_END, base / "ingest")
+    return base

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from workbench import ingest, labels, synth
+from workbench import labels, synth
 from workbench.indicators import Engine, load_catalog
 from workbench.indicators.signal import information_value, iv_table
 from workbench.panel import latest_labelled_snapshot
@@ -14,10 +14,8 @@ DATA_SNAPSHOT = synth.DEFAULT_END
 
 
 @pytest.fixture(scope="module")
-def labelled(tmp_path_factory):
-    base = tmp_path_factory.mktemp("signal")
-    synth.generate_city(base / "city", entities=20_000, months=36, seed=2026)
-    ingest.run_ingest(base / "city", DATA_SNAPSHOT, base / "ingest")
+def labelled(city_20k):
+    base = city_20k
     definition = labels.load_label_definition()
     snapshot = latest_labelled_snapshot(DATA_SNAPSHOT, definition)
     catalog = load_catalog()

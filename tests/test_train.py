@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-from workbench import cli, governance, ingest, labels, synth
+from workbench import cli, governance, labels, synth
 from workbench.indicators import load_catalog
 from workbench.panel import build_panel, latest_labelled_snapshot, month_ends
 from workbench.train import train_family
@@ -16,10 +16,8 @@ DATA_SNAPSHOT = synth.DEFAULT_END
 
 
 @pytest.fixture(scope="module")
-def city_panel(tmp_path_factory):
-    base = tmp_path_factory.mktemp("train")
-    synth.generate_city(base / "city", entities=20_000, months=36, seed=2026)
-    ingest.run_ingest(base / "city", DATA_SNAPSHOT, base / "ingest")
+def city_panel(city_20k):
+    base = city_20k
     definition = labels.load_label_definition()
     last = latest_labelled_snapshot(DATA_SNAPSHOT, definition)
     snapshots = month_ends(str((last - pd.DateOffset(months=12)).date()), str(last.date()))
