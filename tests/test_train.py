@@ -103,3 +103,10 @@ def _validation_features(out, model):
             matrix = engine.compute(snapshot, load_catalog()).set_index("uscc")
             frames.append(matrix.loc[part["uscc"], model.features])
     return pd.concat(frames).reset_index(drop=True)
+
+
+def test_lightgbm_reference_is_reported(city_panel):
+    result = train_family(city_panel, load_catalog())
+    m = result.metrics
+    assert 0.6 < m["reference_lgbm_auc"] < 1.0
+    assert m["gap_to_reference"] == pytest.approx(m["reference_lgbm_auc"] - m["valid_auc"])

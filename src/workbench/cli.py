@@ -200,6 +200,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"KS {m['valid_ks']:.4f}, PSI {m['psi_score']:.4f}, grades rise strictly: "
         f"{'yes' if m['grades_monotone'] else 'NO'}"
     )
+    if "reference_lgbm_auc" in m:
+        print(
+            f"  a LightGBM reference on the same indicators and split reaches AUC "
+            f"{m['reference_lgbm_auc']:.4f} (gap {m['gap_to_reference']:+.4f})"
+        )
     if "truth_violation_auc" in m:
         print(
             f"  the synthetic city's true violation risk reaches AUC "

@@ -1,7 +1,8 @@
-"""The monthly cycle on the demo city (演示城市): what the README's first command runs.
+"""The demo city (演示城市) that the README's first command runs the monthly cycle on.
 
-For now the cycle is: generate the synthetic city (once per parameter set) and ingest
-it. Later stages join here as they are built.
+The city is generated once per parameter set (same parameters, same bytes) and reused;
+``workbench demo`` (``cli.cmd_demo``) then runs ingest → indicators → train + promote
+(the first time) on it through the stage notebooks.
 """
 
 from __future__ import annotations

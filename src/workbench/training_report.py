@@ -112,6 +112,11 @@ def model_card(
         if truth_auc is not None
         else ""
     )
+    if "reference_lgbm_auc" in m:
+        ceiling += (
+            f"\n- 参照模型 LightGBM（同一指标、同一划分，含交互作用）验证期 AUC："
+            f"{m['reference_lgbm_auc']:.4f}，评分卡差距 {m['gap_to_reference']:+.4f}"
+        )
     return f"""# 模型卡：{p["family"]} 评分卡
 
 **内部参考，不对外公开。** 信用风险分类结果只作为配置监管资源的参考，不是对企业的信用评级。
