@@ -77,6 +77,16 @@ def test_pd_from_score_matches_the_regression(model, known_truth):
     np.testing.assert_allclose(model.pd_from_score(model.score(Xv)), model.pd(Xv), rtol=1e-9)
 
 
+def test_points_per_feature_sum_to_the_score(model, known_truth):
+    _, _, Xv, _, _ = known_truth
+    points = model.points(Xv)
+    assert list(points.columns) == model.features
+    np.testing.assert_allclose(points.sum(axis=1).to_numpy(), model.score(Xv), atol=1e-6)
+    # a row with a missing days_since gets that bin's points, not the average's
+    missing = Xv["days_since"].isna().to_numpy()
+    assert points.loc[missing, "days_since"].nunique() == 1
+
+
 def test_missing_values_get_their_empirical_woe(model):
     table = model.points_table()
     missing = table[(table["Variable"] == "days_since") & (table["Bin"] == "Missing")]

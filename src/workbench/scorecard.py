@@ -105,6 +105,31 @@ class FittedScorecard:
             warnings.simplefilter("ignore", FutureWarning)
             return np.asarray(self.scorecard.predict_proba(self._frame(X))[:, 1], dtype=float)
 
+    def points(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Points each feature contributes for each row; the row sums are the scores.
+
+        The scorecard is additive: ``score = Σ_j (c − f·β_j·WoE_j)`` with ``f = pdo/ln 2``
+        and the constant ``c`` (scaling offset minus ``f·intercept``) split evenly over
+        the features, exactly as optbinning builds its points table. These per-feature
+        points are the exact explanation of a grade (the basis of its reasons).
+        """
+        frame = self._frame(X)
+        binning = self.scorecard.binning_process_
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            woe = binning.transform(
+                frame, metric="woe", metric_missing="empirical", metric_special="empirical"
+            )
+        estimator = self.scorecard.estimator_
+        factor = self.options.pdo / np.log(2)
+        offset = self.options.base_score - factor * np.log(self.options.base_odds)
+        constant = (offset - factor * float(estimator.intercept_[0])) / len(self.features)
+        coef = dict(zip(self.features, estimator.coef_[0], strict=True))
+        return pd.DataFrame(
+            {f: constant - factor * coef[f] * woe[f].to_numpy() for f in self.features},
+            index=X.index,
+        )
+
     def pd_from_score(self, score: np.ndarray) -> np.ndarray:
         """PD from points, without a second pass over the data.
 
