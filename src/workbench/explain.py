@@ -62,23 +62,30 @@ def _value_text(value) -> str:
 
 
 def reasons(
-    contrib: pd.DataFrame, X: pd.DataFrame, names: dict[str, str], top: int = 3
+    contrib: pd.DataFrame,
+    X: pd.DataFrame,
+    names: dict[str, str],
+    top: int = 3,
+    min_points: float = 1.0,
 ) -> pd.DataFrame:
     """The ``top`` indicators that lower each enterprise's score most, as Chinese text.
 
-    Returns ``reason_1..top`` (``名称 取值：−x.x 分``) and ``reason_1_points..``; an
-    indicator that raises the score is never given as a reason (empty instead).
+    Returns ``reason_1..top`` (``名称 取值：−x.x 分``) and ``reason_1_points..``. Only
+    indicators that lower the score by at least ``min_points`` are given (empty
+    otherwise): a fraction of a point explains nothing to an inspector.
     """
-    order = np.argsort(contrib.to_numpy(), axis=1)[:, :top]
+    values = contrib.to_numpy()
+    order = np.argsort(values, axis=1)[:, :top]
     columns = np.asarray(contrib.columns)
+    rows = np.arange(len(contrib))
     out = {}
     for k in range(top):
         feature = columns[order[:, k]]
-        points = contrib.to_numpy()[np.arange(len(contrib)), order[:, k]]
-        text = [
-            f"{names.get(f, f)} {_value_text(X.iloc[i][f])}：{p:+.1f} 分" if p < 0 else ""
-            for i, (f, p) in enumerate(zip(feature, points, strict=True))
+        points = values[rows, order[:, k]]
+        given = points <= -min_points
+        out[f"reason_{k + 1}"] = [
+            f"{names.get(f, f)} {_value_text(X.iloc[i][f])}：{p:+.1f} 分" if ok else ""
+            for i, (f, p, ok) in enumerate(zip(feature, points, given, strict=True))
         ]
-        out[f"reason_{k + 1}"] = text
-        out[f"reason_{k + 1}_points"] = np.where(points < 0, np.round(points, 2), np.nan)
+        out[f"reason_{k + 1}_points"] = np.where(given, np.round(points, 2), np.nan)
     return pd.DataFrame(out, index=contrib.index)
