@@ -58,16 +58,25 @@ def city_copy(clean_city, tmp_path) -> Path:
     return out
 
 
+def _ingested_city(tmp_path_factory, entities: int) -> Path:
+    from workbench import ingest, synth
+
+    base = tmp_path_factory.mktemp(f"city{entities}")
+    synth.generate_city(base / "city", entities=entities, months=36, seed=synth.DEFAULT_SEED)
+    ingest.run_ingest(base / "city", synth.DEFAULT_END, base / "ingest")
+    return base
+
+
 @pytest.fixture(scope="session")
 def city_20k(tmp_path_factory) -> Path:
     """A 20,000-entity demo city (default seed), ingested: its folder holds city/ and ingest/.
 
-    Large enough for statistics (grade order, signal) and shared by the tests that need
-    it, so it is generated once.
+    Large enough for statistics (grade order) and shared by the tests that need it.
     """
-    from workbench import ingest, synth
+    return _ingested_city(tmp_path_factory, 20_000)
 
-    base = tmp_path_factory.mktemp("city20k")
-    synth.generate_city(base / "city", entities=20_000, months=36, seed=synth.DEFAULT_SEED)
-    ingest.run_ingest(base / "city", synth.DEFAULT_END, base / "ingest")
-    return base
+
+@pytest.fixture(scope="session")
+def city_100k(tmp_path_factory) -> Path:
+    """The default demo city itself (100,000 entities), ingested (about 10 s)."""
+    return _ingested_city(tmp_path_factory, 100_000)

@@ -1,4 +1,4 @@
-"""On a generated city the generic indicators carry real signal, and it is the truth's."""
+"""On the 100k demo city the generic indicators carry real signal, and it is the truth's."""
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,8 @@ DATA_SNAPSHOT = synth.DEFAULT_END
 
 
 @pytest.fixture(scope="module")
-def labelled(city_20k):
-    base = city_20k
+def labelled(city_100k):
+    base = city_100k
     definition = labels.load_label_definition()
     snapshot = latest_labelled_snapshot(DATA_SNAPSHOT, definition)
     catalog = load_catalog()
