@@ -497,24 +497,24 @@ def test_an_analyst_adds_an_indicator_in_yaml_only(world, tmp_path):
     assert frame.loc[A, "pen_minor_all"] == 2  # p2, p4 (p3 is grave)
 
 
+def _compute_one(tables, **fields) -> pd.DataFrame:
+    """Compute a one-indicator catalog as of S (fields beyond the required ones given)."""
+    base = dict(name="测试", dimension="监管信息", direction="increasing", description="d")
+    catalog = Catalog((Indicator(**{**base, **fields}),))
+    with Engine(tables) as engine:
+        return engine.compute(S, catalog).set_index("uscc")
+
+
 def test_applies_to_leaves_others_missing(world):
-    catalog = Catalog(
-        (
-            Indicator(
-                id="cap",
-                name="资本",
-                dimension="基础属性",
-                source="enterprises",
-                aggregation="value",
-                column="log_capital",
-                direction="decreasing",
-                description="d",
-                applies_to=("company",),
-            ),
-        )
+    frame = _compute_one(
+        world,
+        id="cap",
+        source="enterprises",
+        aggregation="value",
+        column="log_capital",
+        direction="decreasing",
+        applies_to=("company",),
     )
-    with Engine(world) as engine:
-        frame = engine.compute(S, catalog).set_index("uscc")
     assert frame.loc[A, "cap"] == pytest.approx(math.log(101))
     assert math.isnan(frame.loc[B, "cap"])
 
@@ -574,22 +574,13 @@ def test_changing_an_indicator_replaces_it_in_place(tmp_path):
 
 
 def test_mean_aggregation_by_hand(world):
-    catalog = Catalog(
-        (
-            Indicator(
-                id="fine_mean",
-                name="平均罚没金额",
-                dimension="监管信息",
-                source="penalties",
-                aggregation="mean",
-                column="fine_amount",
-                window="36m",
-                direction="increasing",
-                description="d",
-            ),
-        )
+    frame = _compute_one(
+        world,
+        id="fine_mean",
+        source="penalties",
+        aggregation="mean",
+        column="fine_amount",
+        window="36m",
     )
-    with Engine(world) as engine:
-        frame = engine.compute(S, catalog).set_index("uscc")
     assert frame.loc[A, "fine_mean"] == pytest.approx((1000 + 500 + 200) / 3)  # p3 repaired
     assert math.isnan(frame.loc[B, "fine_mean"])  # no penalty: missing, not 0

@@ -12,6 +12,7 @@ previous output as it was)::
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import NamedTuple
@@ -52,8 +53,6 @@ def run_ingest(data_dir: str | Path, snapshot: str, out_dir: str | Path) -> dict
 
 def read_report(out_dir: str | Path) -> dict:
     """Read the quality report written by :func:`run_ingest`."""
-    import json
-
     return json.loads((Path(out_dir) / QUALITY_FILE).read_text(encoding="utf-8"))
 
 

@@ -591,27 +591,13 @@ def simulate(reg: Register, tl: Timeline, seed: int) -> World:  # noqa: C901 - o
             & (serious_until[a] <= t)
         ]
         if len(three):
-            ld = tl.workday(tl.random_day(rng_list, np.full(len(three), t)), np.full(len(three), t))
-            sink.add(
-                "serious",
-                ent=three,
-                day=ld,
-                reason=np.zeros(len(three), np.int64),
-                removed=_shift_weekend(ld + 3 * 365),
-            )
+            _list_serious(sink, tl, rng_list, three, t, reason=0)
             serious_until[three] = t + 36
             serious_3y[three] = True
         # shells registered with false materials (虚假登记), rare
         fr = a[(reg.cluster_size[a] >= 4) & (rng_list.random(na) < 0.00004)]
         if len(fr):
-            ld = tl.workday(tl.random_day(rng_list, np.full(len(fr), t)), np.full(len(fr), t))
-            sink.add(
-                "serious",
-                ent=fr,
-                day=ld,
-                reason=np.full(len(fr), 2),
-                removed=_shift_weekend(ld + 3 * 365),
-            )
+            _list_serious(sink, tl, rng_list, fr, t, reason=2)
             serious_until[fr] = t + 36
         # ---------------------------------------------------------------- state updates
         hv = np.zeros(n)
@@ -755,3 +741,15 @@ def _list_abnormal(sink, tl, t, ents, days, reason, removed, abn_since, abn_unti
     open_ = (abn_since[ents] >= 0) & (abn_until[ents] > t)
     abn_since[ents] = np.where(open_, abn_since[ents], t)
     abn_until[ents] = np.where(open_, np.maximum(abn_until[ents], rem_m), rem_m)
+
+
+def _list_serious(sink, tl: Timeline, rng, ents: np.ndarray, t: int, reason: int) -> None:
+    """List ``ents`` on the serious-violation list in month ``t`` for three years."""
+    listed = tl.workday(tl.random_day(rng, np.full(len(ents), t)), np.full(len(ents), t))
+    sink.add(
+        "serious",
+        ent=ents,
+        day=listed,
+        reason=np.full(len(ents), reason, np.int64),
+        removed=_shift_weekend(listed + 3 * 365),
+    )
