@@ -279,3 +279,42 @@ def test_injected_errors_are_reported_exactly(tmp_path):
     attribution = report["attribution"]
     assert attribution["event_rows"] - attribution["attributed_rows"] == unattributed
     assert 0.99 < attribution["rate"] < 1.0
+
+
+def test_feedback_rows_are_validated_appended_and_counted_apart(clean_city, tmp_path):
+    """Results of the workbench's own plans join the inspections table; bad ones quarantined."""
+    registered = pd.read_csv(clean_city / "enterprises.csv", dtype=str)["uscc"].head(2).tolist()
+    feedback = tmp_path / "results-2026-01"
+    feedback.mkdir()
+    pd.DataFrame(
+        {
+            "uscc": [*registered, "91410402MA00000000"],
+            "inspected_on": ["2020-01-10", "2020-01-11", "2020-01-12"],
+            "result": ["no_problem", "not_disclosed", "no_problem"],
+            "plan_id": "demo-2020-01",
+            "task_id": ["T1", "T2", "T3"],
+        }
+    ).to_csv(feedback / "inspections.csv", index=False)
+    snapshot = synth.DEFAULT_END
+    plain = ingest.run_ingest(clean_city, snapshot, tmp_path / "plain")
+    report = ingest.run_ingest(clean_city, snapshot, tmp_path / "fed", [feedback])
+    [entry] = report["feedback"]
+    assert (entry["table"], entry["rows_read"], entry["accepted"], entry["quarantined"]) == (
+        "inspections",
+        3,
+        2,
+        1,
+    )
+    before = ingest.read_table(tmp_path / "plain", "inspections")
+    after = ingest.read_table(tmp_path / "fed", "inspections")
+    assert len(after) == len(before) + 2
+    assert set(after.loc[after["plan_id"] == "demo-2020-01", "task_id"]) == {"T1", "T2"}
+    assert after.loc[after["task_id"] == "T2", "found_problem"].tolist() == [True]
+    rejected = pd.read_csv(
+        tmp_path / "fed" / "quarantine" / "inspections.results-2026-01.csv", encoding="utf-8-sig"
+    )
+    assert rejected["task_id"].tolist() == ["T3"]
+    assert plain["feedback"] == []
+    with pytest.raises(load.ContractError, match="feedback folder"):
+        ingest.run_ingest(clean_city, snapshot, tmp_path / "x", [tmp_path / "nowhere"])
+    assert not (tmp_path / "x").exists()

@@ -22,6 +22,8 @@ STAGES_HELP = """stages:
   indicators  the indicator matrix as of a snapshot, signal check, panel (指标计算)
   train       fit and validate a scorecard family; MLflow run + registered model (模型训练)
   promote     set the champion alias when the run passes the gates (模型晋级)
+  grade       grade every active enterprise with the champion; signed folder (月度分类)
+  verify      check a grade folder against its signed manifest (完整性校验)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
   lab         JupyterLab on notebooks/ with this environment
@@ -63,13 +65,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from workbench import ingest, stages
 
     params = ingest.resolve_parameters(args.data or "", args.snapshot or "", args.out or "")
+    feedback = [f for f in (args.feedback or "").split(",") if f]
     if args.no_notebook:
-        ingest.run_ingest(params.data, params.snapshot, params.out)
+        ingest.run_ingest(params.data, params.snapshot, params.out, feedback)
         executed = None
     else:
         executed = stages.run_stage(
             "ingest",
-            {"data": str(params.data), "snapshot": params.snapshot, "out": str(params.out)},
+            {
+                "data": str(params.data),
+                "snapshot": params.snapshot,
+                "out": str(params.out),
+                "feedback": ",".join(feedback),
+            },
             _month(params.snapshot),
         )
     _print_quality(params.out, executed)
@@ -227,6 +235,75 @@ def cmd_promote(args: argparse.Namespace) -> int:
     return 0 if result.promoted else 3
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade every active enterprise as of a month (through the stage notebook)."""
+    from workbench import grading, stages
+
+    params = grading.resolve_parameters(
+        args.snapshot or "",
+        args.data or "",
+        args.family,
+        args.alias,
+        args.overrides or "",
+        args.out or "",
+    )
+    governance_check(params.family, params.alias)  # fail before any notebook or file
+    if args.no_notebook:
+        grading.run_grading(params)
+        executed = None
+    else:
+        executed = stages.run_stage(
+            "grade",
+            {
+                "snapshot": params.snapshot,
+                "data": str(params.data),
+                "family": params.family,
+                "alias": params.alias,
+                "overrides": params.overrides or "",
+                "out": str(params.out),
+            },
+            grading.month_of(params.snapshot),
+        )
+    _print_grades(params.out, executed)
+    return 0
+
+
+def governance_check(family: str, alias: str) -> None:
+    """Raise ModelNotFoundError (exit 2, clear message) when the alias resolves to nothing."""
+    from workbench import governance
+
+    governance.resolve_alias(family, alias)
+
+
+def _print_grades(out: Path, executed: Path | None) -> None:
+    from workbench import grading
+
+    summary = grading.read_summary(out)
+    n = max(summary["enterprises"], 1)
+    counts = ", ".join(f"{g} {c:,} ({c / n:.1%})" for g, c in summary["counts"].items())
+    model = summary["model"]
+    print(
+        f"graded {summary['enterprises']:,} enterprises as of {summary['snapshot']} with "
+        f"{model['name']} v{model['version']} ({model['alias']}): {counts}"
+    )
+    print(
+        f"  overrides moved {summary['overridden']:,} grades; {summary['warnings']:,} early "
+        f"warnings (vs {summary['previous_month'] or 'no previous month'})"
+    )
+    print(f"grade folder (internal, signed): {out}")
+    if executed is not None:
+        print(f"grade notebook: {executed.with_suffix('.html')}")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Say whether any byte of a signed folder changed, and which file."""
+    from workbench import integrity
+
+    result = integrity.verify(args.folder)
+    print(result.message())
+    return 0 if result.ok else 4
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the monthly cycle on the demo city."""
     from workbench import demo, stages, synth
@@ -355,6 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", help=f"data snapshot date (default {synth.DEFAULT_END})")
     p.add_argument("--out", help="output folder (default: data/ingest/<YYYY-MM>)")
     p.add_argument(
+        "--feedback",
+        help="folders of rows the workbench produced (inspection results of its plans), "
+        "comma-separated: appended to their tables",
+    )
+    p.add_argument(
         "--no-notebook",
         action="store_true",
         help="skip the notebook and its report (faster, for scripts)",
@@ -401,6 +483,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gates", help="gates YAML (default: the packaged gates.yaml)")
     p.set_defaults(func=cmd_promote)
 
+    p = sub.add_parser("grade", help="grade every active enterprise as of a month")
+    p.add_argument("--snapshot", help="month YYYY-MM (default: the latest ingest's)")
+    p.add_argument("--data", help="ingest output folder (default: data/ingest/<YYYY-MM>)")
+    p.add_argument("--family", default="generic", help="model family (registered model)")
+    p.add_argument("--alias", default="champion", help="registry alias to grade with")
+    p.add_argument("--overrides", help="override rules YAML (default: the packaged rules)")
+    p.add_argument("--out", help="output folder (default: data/grades/<YYYY-MM>)")
+    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("verify", help="check a signed grade folder byte for byte")
+    p.add_argument("folder", help="e.g. data/grades/2026-10")
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("demo", help="the monthly cycle on the demo city")
     p.add_argument("--entities", type=int, default=100_000)
     p.add_argument("--months", type=int, default=36)
@@ -432,12 +528,21 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # MLflow logs its bookkeeping at INFO on its own handler
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
         logging.getLogger("mlflow").setLevel(logging.WARNING)
+    from workbench.governance import ModelNotFoundError
     from workbench.indicators import CatalogError
+    from workbench.integrity import SigningKeyError
     from workbench.load import ContractError
 
     try:
         return args.func(args)
-    except (ContractError, CatalogError, ValueError, FileNotFoundError) as err:
+    except (
+        ContractError,
+        CatalogError,
+        ValueError,
+        FileNotFoundError,
+        ModelNotFoundError,
+        SigningKeyError,
+    ) as err:
         print(f"workbench {args.stage}: error: {err}", file=sys.stderr)
         return 2
 

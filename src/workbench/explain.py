@@ -54,7 +54,7 @@ def shap_agreement(fitted: FittedScorecard, X: pd.DataFrame, background: pd.Data
 
 
 def _value_text(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return "无记录"
     if isinstance(value, float | np.floating):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
@@ -77,15 +77,19 @@ def reasons(
     values = contrib.to_numpy()
     order = np.argsort(values, axis=1)[:, :top]
     columns = np.asarray(contrib.columns)
+    shown = X[list(columns)].to_numpy(dtype=object)  # positional: one pass, no per-row iloc
+    label = np.asarray([names.get(f, f) for f in columns], dtype=object)
     rows = np.arange(len(contrib))
     out = {}
     for k in range(top):
-        feature = columns[order[:, k]]
-        points = values[rows, order[:, k]]
+        index = order[:, k]
+        points = values[rows, index]
         given = points <= -min_points
         out[f"reason_{k + 1}"] = [
-            f"{names.get(f, f)} {_value_text(X.iloc[i][f])}：{p:+.1f} 分" if ok else ""
-            for i, (f, p, ok) in enumerate(zip(feature, points, given, strict=True))
+            f"{name} {_value_text(value)}：{p:+.1f} 分" if ok else ""
+            for name, value, p, ok in zip(
+                label[index], shown[rows, index], points, given, strict=True
+            )
         ]
         out[f"reason_{k + 1}_points"] = np.where(given, np.round(points, 2), np.nan)
     return pd.DataFrame(out, index=contrib.index)

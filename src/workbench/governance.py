@@ -775,3 +775,106 @@ def _group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# -------------------------------------------------------------------------------- grading
+class ModelNotFoundError(LookupError):
+    """No registered model, or no version under the alias: says what exists and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which registered model version grades a month (written into every grade file)."""
+
+    name: str
+    version: str
+    run_id: str
+    alias: str
+
+
+def resolve_alias(family: str, alias: str = CHAMPION) -> ModelRef:
+    """The version behind ``workbench-<family>@<alias>``.
+
+    Raises:
+        ModelNotFoundError: naming the model and alias, listing the versions and aliases
+            that do exist, and the command that would fix it.
+    """
+    from mlflow.exceptions import MlflowException
+
+    name = model_name(family)
+    with _store() as client:
+        try:
+            registered = client.get_registered_model(name)
+        except MlflowException:
+            raise ModelNotFoundError(
+                f"no registered model {name}: train and promote one first "
+                f"(workbench train --family {family}; workbench promote RUN)"
+            ) from None
+        try:
+            version = client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            aliases = getattr(registered, "aliases", {}) or {}
+            known = ", ".join(f"{a}→v{v}" for a, v in sorted(aliases.items())) or "none"
+            versions = sorted(
+                int(v.version) for v in client.search_model_versions(f"name='{name}'")
+            )
+            raise ModelNotFoundError(
+                f"{name} has no version with alias {alias!r} (aliases: {known}; versions: "
+                f"{', '.join(map(str, versions)) or 'none'}); promote a run with "
+                "`workbench promote RUN` or pass an existing alias"
+            ) from None
+    return ModelRef(name, str(version.version), str(version.run_id), alias)
+
+
+def load_grading_model(family: str, alias: str = CHAMPION) -> tuple[GradingModel, ModelRef]:
+    """The :class:`GradingModel` registered under ``alias``, loaded through MLflow.
+
+    Loaded as the pyfunc any process would load, then unwrapped: grading needs the
+    scorecard itself (points per indicator for the reasons), not only its predictions.
+    """
+    import mlflow
+
+    ref = resolve_alias(family, alias)
+    with _store():
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{ref.name}/{ref.version}")
+    return pyfunc.unwrap_python_model().model, ref
+
+
+def log_grading_run(
+    ref: ModelRef,
+    family: str,
+    *,
+    params: Mapping,
+    metrics: Mapping,
+    artifacts: list[Path],
+    tags: Mapping | None = None,
+) -> str:
+    """Record a grading month in the family's experiment (aggregates only; returns the run id).
+
+    Enterprise-level grades stay in the signed grade folder: MLflow is read by more people
+    than the grade file may be.
+    """
+    import mlflow
+
+    run_tags = {
+        "git_commit": git_commit(),
+        FAMILY_TAG: family,
+        "stage": "grade",
+        "model_name": ref.name,
+        "model_version": ref.version,
+        "model_run_id": ref.run_id,
+        "model_alias": ref.alias,
+        **{str(k): str(v) for k, v in (tags or {}).items()},
+    }
+    with _store() as client:
+        experiment_id = _ensure_experiment(client, family)
+        with mlflow.start_run(
+            experiment_id=experiment_id,
+            run_name=f"grade-{params.get('snapshot', '')}",
+            tags=run_tags,
+        ) as run:
+            mlflow.log_params({k: v[:6000] for k, v in flatten_params(params).items()})
+            mlflow.log_metrics(_clean_metrics(metrics))
+            for path in artifacts:
+                mlflow.log_artifact(str(path))
+            return run.info.run_id

@@ -8,6 +8,13 @@ previous output as it was)::
                                 quarantine_detail
                                 (UTF-8 with BOM, so Excel opens it)
     quality.json                the data-quality report (数据质量报告)
+
+Feedback folders (``feedback``) hold rows the workbench itself produced since the last
+export — above all inspection results of its own sampling plans (``inspections.csv``
+with ``plan_id``/``task_id``) — so the next month's indicators and labels see them under
+each enterprise's name. Their rows are validated like any export, attributed to the same
+register, appended to their table, and counted apart in the report (``feedback``); their
+rejected rows go to ``quarantine/<table>.<folder name>.csv``.
 """
 
 from __future__ import annotations
@@ -27,16 +34,22 @@ log = logging.getLogger(__name__)
 QUALITY_FILE = "quality.json"
 
 
-def run_ingest(data_dir: str | Path, snapshot: str, out_dir: str | Path) -> dict:
+def run_ingest(
+    data_dir: str | Path,
+    snapshot: str,
+    out_dir: str | Path,
+    feedback: list[str | Path] | tuple = (),
+) -> dict:
     """Load, validate and write one snapshot of a bureau's exports; return the report.
 
     Raises:
-        load.ContractError: when the exports cannot be read as the contract says; nothing
-            is written then.
+        load.ContractError: when the exports (or a feedback file) cannot be read as the
+            contract says; nothing is written then.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     loaded = load.load_folder(data_dir, snapshot)
     report = quality.build_report(loaded, snapshot, str(data_dir), load.unknown_files(data_dir))
+    extra_quarantine, report["feedback"] = _add_feedback(loaded, feedback, snapshot)
     with atomic_directory(out_dir) as tmp:
         (tmp / "tables").mkdir()
         (tmp / "quarantine").mkdir()
@@ -46,9 +59,50 @@ def run_ingest(data_dir: str | Path, snapshot: str, out_dir: str | Path) -> dict
                 table.quarantine.to_csv(
                     tmp / "quarantine" / f"{name}.csv", index=False, encoding="utf-8-sig"
                 )
+        for name, rows in extra_quarantine.items():
+            rows.to_csv(tmp / "quarantine" / name, index=False, encoding="utf-8-sig")
         write_json(tmp / QUALITY_FILE, report)
     log.info("ingested %s into %s", data_dir, out_dir)
     return report
+
+
+def _add_feedback(loaded: dict, folders, snapshot: str) -> tuple[dict, list[dict]]:
+    """Validate the feedback folders' event tables and append their accepted rows."""
+    import pyarrow as pa
+
+    register = pa.array(loaded["enterprises"].accepted["uscc"].dropna().astype("str"))
+    quarantined, entries = {}, []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise load.ContractError(f"feedback folder {folder} does not exist")
+        for name, table in load.TABLES.items():
+            if name in ("enterprises", "inspectors", "conflicts"):
+                continue  # registers come from the exports only
+            path = load.find_table_file(folder, table)
+            if path is None:
+                continue
+            try:
+                extra = load.load_table(path, table, pd.Timestamp(snapshot), register)
+            except load.ContractError as err:
+                raise load.ContractError(f"{path}: {err}") from err
+            if name in loaded:
+                base = loaded[name].accepted
+                loaded[name].accepted = pd.concat([base, extra.accepted], ignore_index=True)
+            else:
+                loaded[name] = extra
+            if len(extra.quarantine):
+                quarantined[f"{name}.{folder.name}.csv"] = extra.quarantine
+            entries.append(
+                {
+                    "folder": str(folder),
+                    "table": name,
+                    "rows_read": extra.rows_read,
+                    "accepted": len(extra.accepted),
+                    "quarantined": len(extra.quarantine),
+                    "reasons": extra.reasons,
+                }
+            )
+    return quarantined, entries
 
 
 def read_report(out_dir: str | Path) -> dict:

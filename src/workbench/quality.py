@@ -209,4 +209,9 @@ def headline_markdown(report: dict) -> str:
         lines.append(f"- 未提供的表（视为无此类记录）：{names}。")
     if report["unknown_files"]:
         lines.append(f"- 未识别的文件（未读取）：{'、'.join(report['unknown_files'])}。")
+    for entry in report.get("feedback", []):
+        lines.append(
+            f"- 回流数据 `{entry['folder']}` 的 {entry['table']}：读入 {entry['rows_read']:,} 行，"
+            f"接收 {entry['accepted']:,} 行，隔离 {entry['quarantined']:,} 行。"
+        )
     return "\n".join(lines)

@@ -38,6 +38,7 @@ STAGE_NOTEBOOKS = {
     "ingest": "01_ingest.ipynb",
     "indicators": "02_indicators.ipynb",
     "train": "03_train.ipynb",
+    "grade": "04_grade.ipynb",
 }
 
 

@@ -1,0 +1,423 @@
+"""The monthly grading run (月度信用风险分类): every active enterprise, one signed folder.
+
+``run_grading`` loads the model by alias from the registry (``champion`` by default),
+computes the indicators as of the snapshot, scores, applies the qualitative overrides,
+explains every grade, compares with last month and writes ``data/grades/<YYYY-MM>/``::
+
+    grades.parquet / grades.csv  one row per enterprise (internal: 内部参考，不对外公开)
+    distribution.csv             enterprises and mean PD per grade
+    overrides.csv                how many grades each rule moved
+    migration.csv                last month's grade × this month's
+    warnings.csv                 worsened by ≥ 2 classes or entered the worst grade (internal)
+    region_industry.csv          high-risk share per region × industry section
+    importance.csv               mean |SHAP| per indicator (global importance)
+    summary.json                 snapshot, scheme, model, counts, checks
+    manifest.json                SHA-256 of every file + HMAC signature (workbench verify)
+
+The folder is built in a temporary sibling and renamed into place, so a crash never
+leaves a half-written month and never touches another month; files are owner-only.
+Nothing is written when the model, the data or a rule is wrong: those are checked first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench import explain, governance, ingest, integrity, migration, overrides, workspace
+from workbench.indicators import load_catalog
+from workbench.indicators.engine import Engine
+from workbench.workspace import atomic_directory, write_json
+
+log = logging.getLogger(__name__)
+
+CONFIDENTIAL_NOTE = (
+    "内部参考，不对外公开 — internal reference for supervision, never to be published"
+)
+ENTERPRISE_COLUMNS = ("uscc", "name", "entity_type", "industry_section", "region_code")
+GRADE_COLUMNS = (
+    "uscc",
+    "name",
+    "snapshot",
+    "entity_type",
+    "industry_section",
+    "region_code",
+    "score",
+    "pd",
+    "model_grade",
+    "override_rule",
+    "grade",
+    "observation",
+    "reason_1",
+    "reason_1_points",
+    "reason_2",
+    "reason_2_points",
+    "reason_3",
+    "reason_3_points",
+    "model_name",
+    "model_version",
+    "run_id",
+    "scheme",
+)
+#: Grade-file columns that must never reach anything public (the notices' tests use this).
+CONFIDENTIAL_COLUMNS = (
+    "score",
+    "pd",
+    "model_grade",
+    "override_rule",
+    "grade",
+    "observation",
+    "reason_1",
+    "reason_1_points",
+    "reason_2",
+    "reason_2_points",
+    "reason_3",
+    "reason_3_points",
+)
+SHAP_CHECK_ROWS = 2_000
+MONTH_PATTERN = "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
+
+
+@dataclass(frozen=True)
+class GradeParameters:
+    """Checked parameters of a grading run."""
+
+    snapshot: str  # YYYY-MM-DD, a month end
+    data: Path  # ingest output folder
+    family: str
+    alias: str
+    overrides: str | None
+    out: Path
+    log_to_mlflow: bool = True
+
+
+def grades_root() -> Path:
+    """``data/grades``: one folder per month."""
+    return workspace.data_dir() / "grades"
+
+
+def month_of(snapshot: str) -> str:
+    """``YYYY-MM`` of a date."""
+    return f"{pd.Timestamp(snapshot):%Y-%m}"
+
+
+def graded_months() -> list[str]:
+    """Months with a finished grade folder, oldest first (temporary folders never count)."""
+    root = grades_root()
+    return sorted(p.name for p in root.glob(MONTH_PATTERN) if (p / integrity.MANIFEST).is_file())
+
+
+def previous_month_dir(month: str) -> Path | None:
+    """Last month's grade folder, when there is one (the migration baseline)."""
+    prev = f"{pd.Period(month, 'M') - 1}"
+    path = grades_root() / prev
+    return path if (path / "grades.parquet").is_file() else None
+
+
+def resolve_parameters(
+    snapshot: str = "",
+    data: str = "",
+    family: str = "generic",
+    alias: str = governance.CHAMPION,
+    overrides_path: str = "",
+    out: str = "",
+    log_to_mlflow: bool = True,
+) -> GradeParameters:
+    """Fill the defaults and check the parameters (no model loaded, nothing written).
+
+    ``snapshot`` is ``YYYY-MM`` or a date (the month's last day is used; empty = the
+    latest ingest's snapshot). ``data`` defaults to ``data/ingest/<YYYY-MM>``, else the
+    latest ingest whose data reach the snapshot.
+
+    Raises:
+        ValueError: a malformed month, no ingest covering the snapshot, a missing file.
+    """
+    from workbench.indicators.stage import latest_ingest
+
+    if snapshot:
+        try:
+            day = pd.Period(snapshot[:7], "M").end_time.normalize()
+        except ValueError as err:
+            raise ValueError(f"snapshot {snapshot!r} is not a month (YYYY-MM)") from err
+    else:
+        day = pd.Timestamp(ingest.read_report(latest_ingest())["snapshot"])
+        day = pd.Period(day, "M").end_time.normalize()
+    month = f"{day:%Y-%m}"
+    if data:
+        data_path = Path(data)
+    elif (workspace.ingest_dir(month) / ingest.QUALITY_FILE).is_file():
+        data_path = workspace.ingest_dir(month)
+    else:
+        data_path = latest_ingest()
+    if not (data_path / ingest.QUALITY_FILE).is_file():
+        raise ValueError(f"{data_path} is not an ingest output (run `workbench ingest` first)")
+    data_snapshot = pd.Timestamp(ingest.read_report(data_path)["snapshot"])
+    if data_snapshot < day:
+        raise ValueError(
+            f"the data in {data_path} end on {data_snapshot.date()}, before the snapshot "
+            f"{day.date()}: ingest that month first (workbench ingest --snapshot {day.date()})"
+        )
+    if overrides_path and not Path(overrides_path).is_file():
+        raise ValueError(f"override rules {overrides_path} do not exist")
+    out_path = Path(out) if out else grades_root() / month
+    return GradeParameters(
+        str(day.date()), data_path, family, alias, overrides_path or None, out_path, log_to_mlflow
+    )
+
+
+def _enterprises(tables: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(tables / "enterprises.parquet", columns=["uscc", "name", "region_code"])
+    return frame.astype({"uscc": object, "name": object, "region_code": object})
+
+
+def grade_frame(
+    matrix: pd.DataFrame,
+    model,
+    rules: list[overrides.Rule],
+    names: dict[str, str],
+    snapshot: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score, override and explain every row of an indicator matrix.
+
+    Returns the grade rows (without the enterprise name/model identity columns) and the
+    contributions (points relative to this month's average enterprise = SHAP in points).
+    """
+    scheme = model.scheme.scheme
+    predicted = model.predict(matrix)
+    final = overrides.apply_overrides(
+        matrix, predicted["model_grade"].to_numpy(), rules, scheme.id, scheme.codes
+    )
+    points = model.scorecard.points(matrix)
+    contrib = points - points.mean()  # background = this month's graded population
+    reasons = explain.reasons(contrib, matrix, names)
+    rows = pd.DataFrame(
+        {
+            "uscc": matrix["uscc"].astype(object).to_numpy(),
+            "snapshot": pd.Timestamp(snapshot),
+            "entity_type": matrix["entity_type"].astype(object).to_numpy(),
+            "industry_section": matrix["industry_section"].astype(object).to_numpy(),
+            "score": predicted["score"].round(2).to_numpy(),
+            "pd": predicted["pd"].to_numpy(),
+            "model_grade": predicted["model_grade"].to_numpy(),
+            "override_rule": final["override_rule"].to_numpy(),
+            "grade": final["grade"].to_numpy(),
+            "observation": final["observation"].to_numpy(),
+        },
+        index=matrix.index,
+    )
+    for column in reasons.columns:
+        is_points = column.endswith("_points")
+        rows[column] = (
+            reasons[column] if is_points else reasons[column].where(reasons[column] != "")
+        )
+    return rows, contrib
+
+
+def distribution_table(rows: pd.DataFrame, scheme) -> pd.DataFrame:
+    """Enterprises, share and mean PD per final grade, in scheme order."""
+    counts = rows.groupby("grade", observed=True).agg(
+        enterprises=("uscc", "size"), mean_pd=("pd", "mean")
+    )
+    table = counts.reindex(list(scheme.codes)).fillna({"enterprises": 0})
+    table["enterprises"] = table["enterprises"].astype(int)
+    table["share"] = table["enterprises"] / max(len(rows), 1)
+    table["model_grade_enterprises"] = (
+        rows["model_grade"].value_counts().reindex(list(scheme.codes), fill_value=0).to_numpy()
+    )
+    table.insert(0, "label", list(scheme.labels))
+    return table.reset_index().rename(columns={"index": "grade"})
+
+
+def override_table(rows: pd.DataFrame, rules: list[overrides.Rule]) -> pd.DataFrame:
+    """How many final grades each rule moved (a grade can be moved by several)."""
+    moved = rows["override_rule"].dropna().str.split(";").explode().value_counts()
+    return pd.DataFrame(
+        {
+            "rule": [r.id for r in rules],
+            "description": [r.description for r in rules],
+            "moved": [int(moved.get(r.id, 0)) for r in rules],
+        }
+    )
+
+
+def importance_table(contrib: pd.DataFrame, catalog) -> pd.DataFrame:
+    """Mean |SHAP| in points per indicator, with its Chinese name and dimension."""
+    mean_abs = contrib.abs().mean().sort_values(ascending=False)
+    return pd.DataFrame(
+        {
+            "indicator": mean_abs.index,
+            "name_zh": [catalog.get(f).name for f in mean_abs.index],
+            "dimension": [catalog.get(f).dimension for f in mean_abs.index],
+            "mean_abs_shap": mean_abs.round(3).to_numpy(),
+        }
+    )
+
+
+def _write_grade_files(rows: pd.DataFrame, folder: Path) -> None:
+    """grades.parquet (with a confidentiality key in its metadata) and grades.csv (BOM)."""
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"workbench.confidentiality"] = CONFIDENTIAL_NOTE.encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(metadata), folder / "grades.parquet")
+    with open(folder / "grades.csv", "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write(f"# {CONFIDENTIAL_NOTE}\n")
+        rows.to_csv(handle, index=False)
+
+
+def read_grades(folder: str | Path) -> pd.DataFrame:
+    """A month's grade rows (the parquet file)."""
+    return pd.read_parquet(Path(folder) / "grades.parquet")
+
+
+def _clean_stale_temporaries(target: Path) -> None:
+    """Remove temporary folders a killed earlier run of this month left behind."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        log.warning("removing %s, left by an interrupted run", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def run_grading(params: GradeParameters) -> dict:
+    """Grade every active enterprise as of the snapshot; write and sign the month's folder."""
+    started = time.perf_counter()
+    model, ref = governance.load_grading_model(params.family, params.alias)  # fails first
+    packs = () if params.family == "generic" else (params.family,)
+    catalog = load_catalog(packs=packs)
+    rules = overrides.load_rules(params.overrides)
+    scheme = model.scheme.scheme
+    tables = params.data / "tables"
+    with Engine(tables) as engine:
+        matrix = engine.compute(params.snapshot, catalog)
+    if packs:
+        matrix = matrix[matrix[f"in_{packs[0]}"].astype(bool)]
+    overrides.check_rules(rules, matrix.columns, scheme.id, scheme.codes)
+    matrix = matrix.reset_index(drop=True)
+    names = {ind.id: ind.name for ind in catalog.all}
+    rows, contrib = grade_frame(matrix, model, rules, names, params.snapshot)
+    enterprises = _enterprises(tables).set_index("uscc")
+    rows.insert(1, "name", rows["uscc"].map(enterprises["name"]))
+    rows.insert(5, "region_code", rows["uscc"].map(enterprises["region_code"]))
+    rows["model_name"], rows["model_version"], rows["run_id"] = ref.name, ref.version, ref.run_id
+    rows["scheme"] = scheme.id
+    rows = rows[list(GRADE_COLUMNS)]
+    sample = matrix.sample(n=min(SHAP_CHECK_ROWS, len(matrix)), random_state=0)
+    shap_gap = explain.shap_agreement(model.scorecard, sample, sample)
+
+    month = month_of(params.snapshot)
+    prev_dir = previous_month_dir(month) if params.out.parent == grades_root() else None
+    previous = read_grades(prev_dir) if prev_dir else None
+    codes = tuple(scheme.codes)
+    matrix_table = migration.migration_matrix(previous, rows, codes)
+    warnings_table = migration.early_warnings(previous, rows, codes)
+    region_table = migration.region_industry(rows, codes)
+    distribution = distribution_table(rows, scheme)
+    moved = override_table(rows, rules)
+    importance = importance_table(contrib, catalog)
+    summary = {
+        "snapshot": params.snapshot,
+        "month": month,
+        "family": params.family,
+        "data": str(params.data),
+        "scheme": {
+            "id": scheme.id,
+            "name": scheme.name,
+            "grades": list(codes),
+            "labels": dict(zip(codes, scheme.labels, strict=True)),
+            "cutoffs": list(model.scheme.cutoffs),
+        },
+        "model": asdict(ref),
+        "catalog_matches_model": catalog.fingerprint() == model.catalog_fingerprint,
+        "enterprises": len(rows),
+        "counts": {g: int(n) for g, n in zip(codes, distribution["enterprises"], strict=True)},
+        "model_counts": {
+            g: int(n) for g, n in zip(codes, distribution["model_grade_enterprises"], strict=True)
+        },
+        "overridden": int(rows["override_rule"].notna().sum()),
+        "observation": int(rows["observation"].sum()),
+        "previous_month": prev_dir.name if prev_dir else None,
+        "warnings": int(len(warnings_table)),
+        "shap_points_max_gap": shap_gap,
+        "confidentiality": CONFIDENTIAL_NOTE,
+    }
+    if not summary["catalog_matches_model"]:
+        log.warning("the indicator catalog changed since the model was trained")
+    _clean_stale_temporaries(params.out)
+    with atomic_directory(params.out) as tmp:
+        _write_grade_files(rows, tmp)
+        distribution.to_csv(tmp / "distribution.csv", index=False, encoding="utf-8-sig")
+        moved.to_csv(tmp / "overrides.csv", index=False, encoding="utf-8-sig")
+        matrix_table.to_csv(tmp / "migration.csv", encoding="utf-8-sig")
+        warnings_table.to_csv(tmp / "warnings.csv", index=False, encoding="utf-8-sig")
+        region_table.to_csv(tmp / "region_industry.csv", index=False, encoding="utf-8-sig")
+        importance.to_csv(tmp / "importance.csv", index=False, encoding="utf-8-sig")
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+        if params.log_to_mlflow:
+            summary["mlflow_run_id"] = governance.log_grading_run(
+                ref,
+                params.family,
+                params={
+                    "snapshot": params.snapshot,
+                    "alias": params.alias,
+                    "scheme": scheme.id,
+                    "overrides": params.overrides or "packaged",
+                },
+                metrics=_grading_metrics(summary, distribution, moved, shap_gap),
+                artifacts=[
+                    tmp / "distribution.csv",
+                    tmp / "overrides.csv",
+                    tmp / "migration.csv",
+                    tmp / "importance.csv",
+                ],
+            )
+        write_json(tmp / "summary.json", summary)
+        integrity.write_manifest(tmp, {"snapshot": params.snapshot, "model": asdict(ref)})
+    return summary
+
+
+def _grading_metrics(summary, distribution, moved, shap_gap) -> dict:
+    metrics = {
+        "enterprises": summary["enterprises"],
+        "overridden": summary["overridden"],
+        "observation": summary["observation"],
+        "warnings": summary["warnings"],
+        "shap_points_max_gap": shap_gap,
+    }
+    for grade, share in zip(distribution["grade"], distribution["share"], strict=True):
+        metrics[f"share_{grade}"] = float(share)
+    for rule, count in zip(moved["rule"], moved["moved"], strict=True):
+        metrics[f"override_{rule}"] = int(count)
+    return metrics
+
+
+def read_summary(folder: str | Path) -> dict:
+    """A month's ``summary.json``."""
+    return json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+
+
+def headline_markdown(summary: dict) -> str:
+    """What matters first, in Chinese (aggregates only)."""
+    counts = "；".join(
+        f"{g} 类 {n:,} 户（{n / max(summary['enterprises'], 1):.1%}）"
+        for g, n in summary["counts"].items()
+    )
+    prev = summary["previous_month"] or "无（首次评级）"
+    model = summary["model"]
+    return "\n".join(
+        [
+            f"**评级时点**：{summary['snapshot']}　**模型**：{model['name']} v{model['version']}"
+            f"（{model['alias']}）　**等级方案**：{summary['scheme']['name']}",
+            f"**参评主体**：{summary['enterprises']:,} 户；{counts}",
+            f"**定性调整**：{summary['overridden']:,} 户；观察期（新设主体）"
+            f"{summary['observation']:,} 户",
+            f"**对比月份**：{prev}；预警 {summary['warnings']:,} 户",
+            f"**SHAP 与评分点数最大差异**：{summary['shap_points_max_gap']:.2e} 分",
+            f"> {CONFIDENTIAL_NOTE}",
+        ]
+    )
