@@ -24,6 +24,7 @@ STAGES_HELP = """stages:
   promote     set the champion alias when the run passes the gates (模型晋级)
   grade       grade every active enterprise with the champion; signed folder (月度分类)
   verify      check a grade folder against its signed manifest (完整性校验)
+  report      the month's leadership report, HTML + PDF, and reports/index.html (领导报告)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
   lab         JupyterLab on notebooks/ with this environment
@@ -304,6 +305,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 4
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the month's leadership report (HTML + PDF) and rebuild reports/index.html."""
+    from workbench import leadership_report, stages
+
+    month = leadership_report.check_month(args.month or leadership_report.latest_month())
+    if args.no_notebook:
+        html = leadership_report.build_month_report(month, pdf=not args.no_pdf)
+    else:
+        stages.run_stage("report", {"month": month}, month)
+        html = workspace.reports_dir() / month / "leadership.html"
+        leadership_report.build_index()  # again, so it lists 07_report.html too
+    print(f"leadership report: {html}")
+    if html.with_suffix(".pdf").is_file():
+        print(f"  PDF: {html.with_suffix('.pdf')}")
+    print(f"  every month: {workspace.reports_dir() / 'index.html'} (opens offline)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the monthly cycle on the demo city."""
     from workbench import demo, stages, synth
@@ -496,6 +515,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check a signed grade folder byte for byte")
     p.add_argument("folder", help="e.g. data/grades/2026-10")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "report", help="the month's leadership report (HTML + PDF) and reports/index.html"
+    )
+    p.add_argument("--month", default="", help="YYYY-MM (default: the latest month with outputs)")
+    p.add_argument(
+        "--no-notebook", action="store_true", help="build without notebooks/07_report.ipynb"
+    )
+    p.add_argument(
+        "--no-pdf", action="store_true", help="HTML only, no Chromium (with --no-notebook)"
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="the monthly cycle on the demo city")
     p.add_argument("--entities", type=int, default=100_000)

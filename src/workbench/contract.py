@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 
 ColumnKind = Literal[
     "uscc",  # 统一社会信用代码, validated by GB 32100-2015
@@ -605,6 +605,42 @@ def code_label(list_name: str, code: str) -> str:
     return CODE_LISTS[list_name].label(code)
 
 
+# ------------------------------------------------------------------------------ outputs
+
+#: The grade file (grades.parquet / grades.csv): column, 中文, confidential?, note.
+#: Confidential columns never reach a public output (the notices' tests check every one).
+GRADE_FILE: tuple[tuple[str, str, bool, str], ...] = (
+    ("uscc", "统一社会信用代码", False, ""),
+    ("name", "企业名称", False, "from the register"),
+    ("snapshot", "评级时点", False, "the month's last day"),
+    ("entity_type", "市场主体类型", False, ""),
+    ("industry_section", "行业门类", False, ""),
+    ("region_code", "行政区划代码", False, ""),
+    ("score", "信用风险分值", True, "points: higher = lower risk (600 at odds 50:1, PDO 20)"),
+    ("pd", "违约概率", True, "probability of a label event within 12 months"),
+    ("model_grade", "模型等级", True, "grade from the score alone"),
+    ("override_rule", "定性调整规则", True, "`;`-joined ids of the rules that moved the grade"),
+    ("grade", "最终等级", True, "the grade acted on"),
+    ("observation", "观察期", True, "newly established: observed (触发式监管)"),
+    (
+        "reason_1",
+        "理由一",
+        True,
+        "indicator, value and points, e.g. `近12个月投诉举报次数 3：-8.1 分`",
+    ),
+    ("reason_1_points", "理由一分值", True, ""),
+    ("reason_2", "理由二", True, ""),
+    ("reason_2_points", "理由二分值", True, ""),
+    ("reason_3", "理由三", True, ""),
+    ("reason_3_points", "理由三分值", True, ""),
+    ("model_name", "模型名称", False, "registered model"),
+    ("model_version", "模型版本", False, ""),
+    ("run_id", "训练运行编号", False, "the MLflow run that trained the model"),
+    ("scheme", "等级方案", False, "grade scheme id"),
+)
+CONFIDENTIAL_GRADE_COLUMNS = tuple(name for name, _, secret, _ in GRADE_FILE if secret)
+
+
 def render_markdown() -> str:
     """Render the contract as the Markdown of ``docs/data-contract.md``.
 
@@ -735,5 +771,28 @@ def render_markdown() -> str:
         "- **Coverage per source**: share of active enterprises with at least one accepted row",
         "  in that table.",
         "",
+        "## Feedback folders (回流数据)",
+        "",
+        "Rows the workbench itself produced since the last export — inspection results of its",
+        "own sampling plans, as `inspections` rows carrying `plan_id` and `task_id` — are",
+        "handed to ingest as extra folders (`workbench ingest --feedback DIR`). Their event",
+        "tables are validated exactly like exports, attributed to the same register and",
+        "appended to their tables; rejected rows go to `quarantine/<table>.<folder>.csv` and",
+        "the report counts them apart (`feedback`). Registers (`enterprises`, `inspectors`,",
+        "`conflicts`) come from the exports only.",
+        "",
+        "## Outputs: the grade file (内部参考，不对外公开)",
+        "",
+        "`data/grades/<YYYY-MM>/grades.parquet` and `grades.csv` (UTF-8 with BOM; its first",
+        "line is the confidentiality note), one row per graded enterprise. A `manifest.json`",
+        "beside them lists the SHA-256 of every file of the month and an HMAC-SHA256",
+        "signature (`workbench verify DIR`). Columns marked confidential never reach a",
+        "public output.",
+        "",
+        "| column | 中文 | confidential | note |",
+        "|---|---|---|---|",
     ]
+    for name, zh, secret, note in GRADE_FILE:
+        out.append(f"| `{name}` | {zh} | {'yes' if secret else ''} | {note} |")
+    out.append("")
     return "\n".join(out)

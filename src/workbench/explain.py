@@ -85,11 +85,33 @@ def reasons(
         index = order[:, k]
         points = values[rows, index]
         given = points <= -min_points
-        out[f"reason_{k + 1}"] = [
-            f"{name} {_value_text(value)}：{p:+.1f} 分" if ok else ""
-            for name, value, p, ok in zip(
-                label[index], shown[rows, index], points, given, strict=True
-            )
-        ]
+        # format each distinct (value, points) text once: counts repeat across a city
+        value_text = pd.Series(shown[rows, index]).map(_cached_value_text, na_action=None)
+        text = (
+            pd.Series(label[index], dtype=object)
+            + " "
+            + value_text
+            + "："
+            + pd.Series(np.round(points, 1)).map("{:+.1f} 分".format)
+        )
+        out[f"reason_{k + 1}"] = np.where(given, text.to_numpy(dtype=object), "")
         out[f"reason_{k + 1}_points"] = np.where(given, np.round(points, 2), np.nan)
     return pd.DataFrame(out, index=contrib.index)
+
+
+_TEXT_CACHE: dict = {}
+
+
+def _cached_value_text(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "无记录"
+    try:
+        key = (type(value), value)
+        hit = _TEXT_CACHE.get(key)
+    except TypeError:  # unhashable: format directly
+        return _value_text(value)
+    if hit is None:
+        hit = _value_text(value)
+        if len(_TEXT_CACHE) < 200_000:
+            _TEXT_CACHE[key] = hit
+    return hit

@@ -30,9 +30,19 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from workbench import explain, governance, ingest, integrity, migration, overrides, workspace
+from workbench import (
+    contract,
+    explain,
+    governance,
+    ingest,
+    integrity,
+    migration,
+    overrides,
+    workspace,
+)
 from workbench.indicators import load_catalog
 from workbench.indicators.engine import Engine
 from workbench.workspace import atomic_directory, write_json
@@ -42,46 +52,9 @@ log = logging.getLogger(__name__)
 CONFIDENTIAL_NOTE = (
     "内部参考，不对外公开 — internal reference for supervision, never to be published"
 )
-ENTERPRISE_COLUMNS = ("uscc", "name", "entity_type", "industry_section", "region_code")
-GRADE_COLUMNS = (
-    "uscc",
-    "name",
-    "snapshot",
-    "entity_type",
-    "industry_section",
-    "region_code",
-    "score",
-    "pd",
-    "model_grade",
-    "override_rule",
-    "grade",
-    "observation",
-    "reason_1",
-    "reason_1_points",
-    "reason_2",
-    "reason_2_points",
-    "reason_3",
-    "reason_3_points",
-    "model_name",
-    "model_version",
-    "run_id",
-    "scheme",
-)
+GRADE_COLUMNS = tuple(name for name, _, _, _ in contract.GRADE_FILE)
 #: Grade-file columns that must never reach anything public (the notices' tests use this).
-CONFIDENTIAL_COLUMNS = (
-    "score",
-    "pd",
-    "model_grade",
-    "override_rule",
-    "grade",
-    "observation",
-    "reason_1",
-    "reason_1_points",
-    "reason_2",
-    "reason_2_points",
-    "reason_3",
-    "reason_3_points",
-)
+CONFIDENTIAL_COLUMNS = contract.CONFIDENTIAL_GRADE_COLUMNS
 SHAP_CHECK_ROWS = 2_000
 MONTH_PATTERN = "[0-9][0-9][0-9][0-9]-[0-9][0-9]"
 
@@ -267,9 +240,9 @@ def _write_grade_files(rows: pd.DataFrame, folder: Path) -> None:
     metadata = dict(table.schema.metadata or {})
     metadata[b"workbench.confidentiality"] = CONFIDENTIAL_NOTE.encode("utf-8")
     pq.write_table(table.replace_schema_metadata(metadata), folder / "grades.parquet")
-    with open(folder / "grades.csv", "w", encoding="utf-8-sig", newline="") as handle:
-        handle.write(f"# {CONFIDENTIAL_NOTE}\n")
-        rows.to_csv(handle, index=False)
+    with open(folder / "grades.csv", "wb") as handle:
+        handle.write(f"\ufeff# {CONFIDENTIAL_NOTE}\n".encode())
+        pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
 
 
 def read_grades(folder: str | Path) -> pd.DataFrame:

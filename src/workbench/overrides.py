@@ -216,12 +216,12 @@ def apply_overrides(
     rank_of = {code: i for i, code in enumerate(codes)}
     model_rank = np.array([rank_of[g] for g in model_grade], dtype=int)
     rank = model_rank.copy()
-    moved_by = [[] for _ in range(len(frame))]
+    moved_by = np.full(len(frame), "", dtype=object)
     observation = np.zeros(len(frame), dtype=bool)
 
     def record(changed: np.ndarray, rule_id: str) -> None:
-        for i in np.flatnonzero(changed):
-            moved_by[i].append(rule_id)
+        joined = moved_by[changed]
+        moved_by[changed] = np.where(joined == "", rule_id, joined + ";" + rule_id)
 
     for rule in (r for r in rules if r.action == "observe"):
         applies = rule.applies(frame)
@@ -239,7 +239,7 @@ def apply_overrides(
     return pd.DataFrame(
         {
             "grade": np.asarray(codes, dtype=object)[rank],
-            "override_rule": [";".join(ids) if ids else None for ids in moved_by],
+            "override_rule": np.where(moved_by == "", None, moved_by),
             "observation": observation,
         },
         index=frame.index,

@@ -1,0 +1,623 @@
+"""The monthly leadership report: content, aggregates only, missing inputs, rendering.
+
+The stage outputs it reads are fabricated here as small frames with exactly the column
+names of the file interfaces (grades, sampling, evaluation, health), so the real stages
+plug in without waiting for them.
+"""
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import browser, leadership_report, synth, uscc, workspace
+from workbench.grades import wilson_interval
+
+MONTH, PREVIOUS = "2026-10", "2026-09"
+GRADES = ["A", "B", "C", "D"]
+LABELS = {"A": "信用风险低", "B": "信用风险一般", "C": "信用风险较高", "D": "信用风险高"}
+REGIONS = ["410402", "410403", "410421"]
+HEADINGS = [title for _, title in leadership_report.SECTIONS]
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+def _enterprises(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    region = rng.choice(REGIONS, n)
+    codes = uscc.make_codes(np.full(n, "1"), region, np.arange(n) + 1000 * seed)
+    words = ["恒昌", "瑞丰", "鑫源", "华泰", "永盛", "福临", "金穗", "德兴"]
+    names = [
+        f"平顶山市{words[i % 8]}{['商贸', '食品', '建材', '餐饮'][i % 4]}第{i}号有限公司"
+        for i in range(n)
+    ]
+    grade = rng.choice(GRADES, n, p=[0.5, 0.35, 0.1, 0.05])
+    return pd.DataFrame(
+        {
+            "uscc": codes,
+            "name": names,
+            "snapshot": pd.Timestamp("2026-10-31"),
+            "entity_type": "company",
+            "industry_section": rng.choice(["C", "F", "H"], n),
+            "region_code": region,
+            "score": rng.normal(600, 40, n).round(1),
+            "pd": rng.uniform(0.001, 0.2, n),
+            "model_grade": grade,
+            "override_rule": np.where(np.arange(n) % 17 == 0, "严重违法失信名单", None),
+            "grade": grade,
+            "observation": np.arange(n) % 11 == 0,
+            "reason_1": "近12个月行政处罚次数",
+            "reason_1_points": -12.0,
+            "reason_2": None,
+            "reason_2_points": np.nan,
+            "reason_3": None,
+            "reason_3_points": np.nan,
+            "model_name": "workbench-generic",
+            "model_version": "3",
+            "run_id": "abc123",
+            "scheme": "national_4",
+        }
+    )
+
+
+def write_grades(data, month: str, frame: pd.DataFrame) -> None:
+    """data/grades/<month>/: the files of the grade stage (issue 5), from ``frame``."""
+    out = data / "grades" / month
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(out / "grades.parquet")
+    with open(out / "grades.csv", "w", encoding="utf-8-sig", newline="") as handle:
+        handle.write("# 内部参考，不对外公开\n")
+        frame.to_csv(handle, index=False)
+    counts = frame["grade"].value_counts().reindex(GRADES, fill_value=0)
+    workspace.write_json(
+        out / "summary.json",
+        {
+            "snapshot": f"{month}-28",
+            "month": month,
+            "scheme": {
+                "id": "national_4",
+                "name": "全国四类",
+                "grades": GRADES,
+                "labels": LABELS,
+                "cutoffs": [620.0, 580.0, 560.0],
+            },
+            "model": {"name": "workbench-generic", "version": "3", "run_id": "abc123"},
+            "enterprises": len(frame),
+            "counts": {g: int(c) for g, c in counts.items()},
+            "overridden": int(frame["override_rule"].notna().sum()),
+            "observation": int(frame["observation"].sum()),
+            "warnings": int(frame["grade"].isin(["C", "D"]).sum()),
+        },
+    )
+    pd.DataFrame(
+        {
+            "grade": GRADES,
+            "label": [LABELS[g] for g in GRADES],
+            "enterprises": counts.values,
+            "mean_pd": frame.groupby("grade")["pd"].mean().reindex(GRADES).values,
+            "share": counts.values / len(frame),
+            "model_grade_enterprises": frame["model_grade"]
+            .value_counts()
+            .reindex(GRADES, fill_value=0)
+            .values,
+        }
+    ).to_csv(out / "distribution.csv", index=False, encoding="utf-8-sig")
+    pd.DataFrame(
+        {
+            "rule": ["serious_violation", "revoked_licence"],
+            "description": ["列入严重违法失信名单的，直接评为D类", "吊销许可证的，直接评为D类"],
+            "moved": [int(frame["override_rule"].notna().sum()), 0],
+        }
+    ).to_csv(out / "overrides.csv", index=False, encoding="utf-8-sig")
+    migration = pd.DataFrame(
+        [[30, 4, 1, 0, 2], [3, 20, 2, 1, 1], [0, 1, 5, 1, 0], [0, 0, 1, 2, 0], [5, 3, 1, 0, 0]],
+        index=pd.Index([*GRADES, "新增"], name="上月等级"),
+        columns=pd.Index([*GRADES, "退出"], name="本月等级"),
+    )
+    migration.to_csv(out / "migration.csv", encoding="utf-8-sig")
+    cells = [  # region, section, enterprises, high-risk: aggregates of a larger city
+        ("410402", "C", 420, 38),
+        ("410402", "F", 1310, 160),
+        ("410402", "H", 380, 95),
+        ("410403", "C", 260, 12),
+        ("410403", "F", 940, 70),
+        ("410403", "H", 12, 6),  # too small to show
+        ("410421", "F", 610, 44),
+        ("410421", "K", 3, 3),  # too small to show: all three high risk
+    ]
+    region_industry = pd.DataFrame(
+        cells, columns=["region_code", "industry_section", "enterprises", "high_risk"]
+    )
+    region_industry["high_risk_share"] = (
+        region_industry["high_risk"] / region_industry["enterprises"]
+    )
+    region_industry["region_name"] = region_industry["region_code"].map(
+        {"410402": "新华区", "410403": "卫东区", "410421": "宝丰县"}
+    )
+    region_industry["industry_name"] = region_industry["industry_section"].map(
+        {"C": "制造业", "F": "批发和零售业", "H": "住宿和餐饮业", "K": "房地产业"}
+    )
+    region_industry.to_csv(out / "region_industry.csv", index=False, encoding="utf-8-sig")
+    warned = frame[frame["grade"].isin(["C", "D"])]
+    pd.DataFrame(
+        {
+            "uscc": warned["uscc"],
+            "name": warned["name"],
+            "region_code": warned["region_code"],
+            "industry_section": warned["industry_section"],
+            "previous_grade": "A",
+            "grade": warned["grade"],
+            "model_grade": warned["model_grade"],
+            "override_rule": warned["override_rule"],
+            "score": warned["score"],
+            "warning": np.where(warned["grade"] == "D", "新进入D类", "等级下降两级及以上"),
+            "reason_1": warned["reason_1"],
+        }
+    ).to_csv(out / "warnings.csv", index=False, encoding="utf-8-sig")
+    pd.DataFrame(
+        {
+            "indicator": ["pen_36m", "cmp_36m", "insp_problem_ratio"],
+            "name_zh": ["近36个月行政处罚次数", "近36个月投诉举报次数", "抽查发现问题比例"],
+            "dimension": ["监管信息", "社会评价", "监管信息"],
+            "mean_abs_shap": [18.2, 9.5, 14.1],
+        }
+    ).to_csv(out / "importance.csv", index=False, encoding="utf-8-sig")
+
+
+#: An evaluated plan: per grade drawn, inspected, without verdict, found (hand-made).
+PLAN = pd.DataFrame(
+    {
+        "grade": GRADES,
+        "population": [5000, 3500, 1000, 500],
+        "drawn": [25, 175, 150, 250],
+        "inspected": [24, 170, 148, 240],
+        "no_verdict": [1, 5, 2, 10],
+        "found": [1, 12, 30, 96],
+    }
+)
+
+
+def write_sampling_and_evaluation(data, month: str, plan_id: str = "2026-10-general") -> None:
+    """data/sampling/<month>/<plan>/strata.csv and data/evaluation/<month>/<plan>/…"""
+    sampling = data / "sampling" / month / plan_id
+    sampling.mkdir(parents=True, exist_ok=True)
+    strata = PLAN[["grade", "population", "drawn"]].assign(stratum=PLAN["grade"])
+    strata["label"] = strata["grade"].map(LABELS)
+    strata["ratio"] = strata["inclusion_probability"] = strata["drawn"] / strata["population"]
+    strata.to_csv(sampling / "strata.csv", index=False, encoding="utf-8-sig")
+    evaluation = data / "evaluation" / month / plan_id
+    evaluation.mkdir(parents=True, exist_ok=True)
+    table = pd.concat([PLAN, PLAN.sum(numeric_only=True).to_frame().T], ignore_index=True)
+    table.loc[len(PLAN), "grade"] = "合计"
+    table["with_verdict"] = table["inspected"] - table["no_verdict"]
+    table["hit_rate"] = table["found"] / table["with_verdict"]
+    low, high = wilson_interval(table["found"], table["with_verdict"])
+    table["hit_low"], table["hit_high"] = low, high
+    table["est_rate"] = table["hit_rate"]  # one stratum per grade: HT = the sample rate
+    table["est_low"], table["est_high"] = low * 0.98, high * 1.02
+    table["mean_pd_inspected"] = [0.01, 0.05, 0.15, 0.35, 0.2]
+    table["share_of_inspections"] = table["inspected"] / table.loc[len(PLAN), "inspected"]
+    table.to_csv(evaluation / "per_grade.csv", index=False, encoding="utf-8-sig")
+    total = table.iloc[-1]
+    workspace.write_json(
+        evaluation / "summary.json",
+        {
+            "plan_id": plan_id,
+            "month": month,
+            "grades": GRADES,
+            "drawn": int(total["drawn"]),
+            "inspected": int(total["inspected"]),
+            "with_verdict": int(total["with_verdict"]),
+            "no_verdict": int(total["no_verdict"]),
+            "found": int(total["found"]),
+            "hit_rate": float(total["hit_rate"]),
+            "hit_rate_interval": [float(total["hit_low"]), float(total["hit_high"])],
+            "population_rate": {"value": 0.0835, "se": 0.007, "low": 0.07, "high": 0.098},
+            "share_on_lowest_grade": 24 / 582,
+            "lift": {
+                "inspections": 582,
+                "found": 139,
+                "plan_per_inspection": 139 / 582,
+                "uniform_per_inspection": {
+                    "value": 0.0821,
+                    "se": 0.007,
+                    "low": 0.068,
+                    "high": 0.096,
+                },
+                "extra_found": {"value": 91.2, "se": 5.0, "low": 81.4, "high": 101.0},
+                "lift": {"value": 2.86, "se": 0.3, "low": 2.31, "high": 3.52},
+            },
+            "tasks_without_result": 18,
+            "reconciliation": {"matched": 582, "unknown_task": 1, "not_drawn": 0},
+            "deadline": {"within_working_days": 20, "on_time": 570, "late": 8, "overdue": 4},
+            "oracle": {"inspections": 582, "oracle_expected": 188.4, "true_risk_expected": 171.0},
+        },
+    )
+    workspace.write_json(
+        evaluation / "reconciliation.json",
+        {
+            "plan_id": plan_id,
+            "tasks": 600,
+            "tasks_with_result": 582,
+            "tasks_without_result": 18,
+            "status_counts": {"matched": 582, "unknown_task": 1, "not_drawn": 0},
+            "missing": [{"task_id": "T-0007", "uscc": "91410402MA0000001X", "name": "某某公司"}],
+            "unknown_task_ids": [{"task_id": "X-1"}],
+            "not_drawn": [],
+        },
+    )
+
+
+def write_health(data, month: str) -> None:
+    """data/health/<month>/psi.csv and health.json, as the health stage writes them."""
+    out = data / "health" / month
+    out.mkdir(parents=True, exist_ok=True)
+    psi = pd.DataFrame(
+        {
+            "kind": ["score", "grade", "indicator", "indicator", "indicator"],
+            "indicator": ["score", "grade", "pen_36m", "cmp_36m", "insp_problem_ratio"],
+            "name": [
+                "信用风险评分",
+                "信用风险等级分布",
+                "近36个月行政处罚次数",
+                "近36个月投诉举报次数",
+                "抽查问题比例",
+            ],
+            "psi": [0.042, 0.018, 0.31, 0.12, 0.01],
+        }
+    )
+    psi["level"] = pd.cut(
+        psi["psi"], [0, 0.1, 0.25, 9], right=False, labels=["stable", "warn", "alert"]
+    )
+    psi.to_csv(out / "psi.csv", index=False, encoding="utf-8-sig")
+    workspace.write_json(
+        out / "health.json",
+        {
+            "month": month,
+            "psi_score": 0.042,
+            "retrain_recommended": True,
+            "warnings": [
+                {
+                    "kind": "indicator",
+                    "level": "alert",
+                    "message": "近36个月行政处罚次数 PSI 0.310（显著变化）",
+                },
+                {
+                    "kind": "indicator",
+                    "level": "warn",
+                    "message": "近36个月投诉举报次数 PSI 0.120（关注）",
+                },
+            ],
+        },
+    )
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A private workspace root (the session's WORKBENCH_HOME stays untouched)."""
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def full_month(home):
+    """Every input of MONTH present, and last month's grades for the trend."""
+    data = home / "data"
+    enterprises = _enterprises(160, seed=1)
+    write_grades(data, PREVIOUS, _enterprises(150, seed=2))
+    write_grades(data, MONTH, enterprises)
+    write_sampling_and_evaluation(data, MONTH)
+    write_health(data, MONTH)
+    return enterprises
+
+
+@pytest.fixture(scope="module")
+def built_report(tmp_path_factory):
+    """One report built with every input (HTML + PDF), shared by the rendering tests."""
+    home = tmp_path_factory.mktemp("report-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_HOME", str(home))
+        enterprises = _enterprises(160, seed=1)
+        write_grades(home / "data", PREVIOUS, _enterprises(150, seed=2))
+        write_grades(home / "data", MONTH, enterprises)
+        write_sampling_and_evaluation(home / "data", MONTH)
+        write_health(home / "data", MONTH)
+        page = leadership_report.build_month_report(MONTH)
+    return page, enterprises
+
+
+def _pdf_pages(path) -> list[str]:
+    """The PDF's text per page, folded back to the characters the HTML has.
+
+    The CJK font shares some glyphs between code points, and Chromium's ToUnicode map
+    names one of them: radicals (⽉ ⻛ ⻔ ⻅) and 戶 come back for 月 风 门 见 户.
+    """
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's text layer")
+    fold = str.maketrans({"⻛": "风", "⻔": "门", "⻅": "见", "戶": "户"})
+    pages = pypdf.PdfReader(path).pages
+    return [unicodedata.normalize("NFKC", p.extract_text()).translate(fold) for p in pages]
+
+
+def _sections(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<section id="(\w+)">(.*?)</section>', page, re.DOTALL))
+
+
+# ----------------------------------------------------------------------------- content
+
+
+def test_report_has_every_section_and_the_key_figures(built_report):
+    path, enterprises = built_report
+    page = path.read_text(encoding="utf-8")
+    assert path.name == "leadership.html" and path.parent.name == MONTH
+    assert path.with_suffix(".pdf").stat().st_size > 10_000
+    sections = _sections(page)
+    assert list(sections) == [key for key, _ in leadership_report.SECTIONS]
+    for key, title in leadership_report.SECTIONS:
+        assert f"<h2>{title}</h2>" in sections[key]
+        assert "无数据" not in sections[key], key
+    overview = sections["overview"]
+    assert f"{len(enterprises):,} 户" in overview
+    high = enterprises["grade"].isin(["C", "D"]).mean()
+    assert f"{high * 100:.1f}%" in overview
+    assert "2.86 倍" in overview and "2.31–3.52" in overview  # lift with its interval
+    assert "显著高于随机抽查" in overview
+    assert f"{139 / 582 * 100:.1f}%" in overview  # problems per inspection of the plan
+    assert "8.2%" in overview  # … against the uniform estimate
+    assert "0.042" in overview  # score PSI
+    # migration read by hand from the fixture's matrix: up 4+1+2+1+1, down 3+1+1
+    assert '风险等级上升 <span class="bad">9</span> 户' in sections["grades"]
+    assert '下降 <span class="good">5</span> 户' in sections["grades"]
+    assert "本月新增 9 户" in sections["grades"] and "退出" in sections["grades"]
+    assert "列入严重违法失信名单的，直接评为D类" in sections["grades"]
+    assert "吊销许可证" not in sections["grades"]  # a rule that moved no one
+    # D: 96 problems among 240 − 10 inspections with a verdict, Wilson interval
+    low, high_ci = (f"{v * 100:.1f}%" for v in wilson_interval(96, 230))
+    assert f"{96 / 230 * 100:.1f}% [{low}, {high_ci}]" in sections["sampling"]
+    assert "多发现问题约 91 户（95% 区间 81–101）" in sections["sampling"]
+    assert "预期最多发现 188 户" in sections["sampling"]  # the oracle on the synthetic city
+    assert "<td>未回填结果的任务</td>" not in sections["sampling"]
+    assert '未回填结果的任务</td><td class="">18' in sections["sampling"]
+    assert "T-0007" not in page and "某某公司" not in page  # the lists are counted, not shown
+    assert "显著变化" in sections["health"] and "建议复核并重新训练模型" in sections["health"]
+    assert "新华区（410402）" in sections["region"]
+    n_warned = enterprises["grade"].isin(["C", "D"]).sum()
+    assert f"本月风险预警企业 <b>{n_warned}</b> 户" in sections["warnings"]
+    assert "新进入D类" in sections["warnings"]
+    assert page.count("data:image/png;base64,") >= 5
+
+
+def test_report_contains_no_enterprise_level_data(built_report):
+    """Every code and name of the grade file is searched in the HTML and the PDF text."""
+    path, enterprises = built_report
+    page = path.read_text(encoding="utf-8")
+    for code, name in zip(enterprises["uscc"], enterprises["name"], strict=True):
+        assert code not in page
+        assert name not in page
+    assert "score" not in _sections(page)["overview"]
+    compact = re.sub(r"\s+", "", "".join(_pdf_pages(path.with_suffix(".pdf"))))
+    assert "本月概况" in compact and "双随机抽查成效" in compact  # the text layer is readable…
+    for code, name in zip(enterprises["uscc"], enterprises["name"], strict=True):
+        assert code not in compact
+        assert name not in compact  # … and holds no enterprise
+
+
+def test_small_region_industry_cells_are_left_out(full_month):
+    inputs = leadership_report.load_inputs(MONTH)
+    section = leadership_report.sections.region_section(inputs)
+    assert "共 2 个组合因企业少于 30 户未显示" in section  # 410403 × H (12), 410421 × K (3)
+    ranked = section.split("风险最集中")[1].split("各区域汇总")[0]
+    assert "房地产业" not in ranked and "100.0%" not in ranked  # K: 3 of 3 high risk
+    assert "住宿和餐饮业" in ranked  # 410402 × H, 95 of 380, is shown
+    assert "25.0%" in ranked
+
+
+def test_report_is_self_contained(built_report):
+    page = built_report[0].read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", page, re.IGNORECASE)
+    assert not re.search(r"https?://", page)
+    with pytest.raises(ValueError, match="scripts"):
+        leadership_report.check_self_contained("<html><script>alert(1)</script></html>")
+    with pytest.raises(ValueError, match="external"):
+        leadership_report.check_self_contained('<img src="https://example.org/x.png">')
+
+
+def test_report_builds_when_every_input_is_missing(home):
+    path = leadership_report.build_month_report(MONTH, pdf=False)
+    sections = _sections(path.read_text(encoding="utf-8"))
+    for key in ("grades", "sampling", "region", "health", "warnings"):
+        assert "无数据" in sections[key], key
+    assert "data/grades/2026-10/summary.json" in sections["grades"]  # names what it looked for
+    assert "本月尚无信用风险分类结果" in sections["overview"]
+    assert not path.with_suffix(".pdf").exists()
+
+
+def test_report_builds_with_only_grades(home):
+    write_grades(home / "data", MONTH, _enterprises(80, seed=3))
+    stale = home / "reports" / MONTH / "leadership.pdf"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"%PDF old")
+    sections = _sections(leadership_report.build_month_report(MONTH, pdf=False).read_text())
+    assert "无数据" not in sections["grades"]
+    assert "无数据" in sections["sampling"] and "无数据" in sections["health"]
+    assert "本月尚无双随机抽查评估结果" in sections["overview"]
+    assert not stale.exists()  # an older PDF does not stay beside the new HTML
+
+
+def test_a_leak_refuses_to_write_and_keeps_last_report(full_month, home):
+    first = leadership_report.build_month_report(MONTH, pdf=False)
+    before = first.read_bytes()
+    warnings = home / "data" / "grades" / MONTH / "warnings.csv"
+    frame = pd.read_csv(warnings, encoding="utf-8-sig", dtype=str)
+    frame.loc[0, "warning"] = full_month["name"].iloc[0]  # a free-text column naming one
+    frame.to_csv(warnings, index=False, encoding="utf-8-sig")
+    with pytest.raises(leadership_report.ReportLeakError, match="aggregates only"):
+        leadership_report.build_month_report(MONTH, pdf=False)
+    assert first.read_bytes() == before
+    assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_bad_month_is_refused(home):
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        leadership_report.build_month_report("2026-13")
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        leadership_report.load_inputs("October")
+
+
+def test_latest_month_and_key_figures_table(home):
+    assert leadership_report.latest_month() == synth.DEFAULT_END[:7]  # empty: the demo month
+    write_health(home / "data", "2027-01")
+    assert leadership_report.latest_month() == "2027-01"
+    write_grades(home / "data", MONTH, _enterprises(40, seed=4))
+    write_sampling_and_evaluation(home / "data", MONTH)
+    table = leadership_report.key_figures_table(MONTH)
+    assert list(table.columns) == ["指标", "数值", "说明"]
+    assert "分级抽查提升倍数" in set(table["指标"])
+
+
+def test_index_links_every_month_newest_first(full_month, home):
+    leadership_report.build_month_report(PREVIOUS, pdf=False, update_index=False)
+    (home / "reports" / MONTH).mkdir(parents=True)
+    (home / "reports" / MONTH / "01_ingest.html").write_text("<html></html>")
+    leadership_report.build_month_report(MONTH, pdf=False)
+    index = (home / "reports" / "index.html").read_text(encoding="utf-8")
+    assert index.index("2026年10月") < index.index("2026年9月")
+    assert 'href="2026-10/leadership.html"' in index and 'href="2026-09/leadership.html"' in index
+    assert 'href="2026-10/01_ingest.html">数据归集与质量' in index
+    for href in re.findall(r'href="([^"]+)"', index):
+        assert (home / "reports" / href).is_file(), href
+    leadership_report.check_self_contained(index)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _gray(png) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return np.asarray(image.convert("L"), dtype=float) / 255
+
+
+def test_rendered_page_is_not_blank_and_has_the_chinese_headings(built_report, tmp_path):
+    path, _ = built_report
+    pixels = _gray(browser.screenshot(path, tmp_path / "page.png", width=1100, height=1400))
+    assert pixels.std() > 0.05, "the screenshot is (nearly) uniform: a blank page"
+    assert (pixels < 0.5).mean() > 0.01, "almost no dark pixels: no text drawn"
+    dom = browser.dump_dom(path)
+    found = re.findall(r"<h2>([^<]+)</h2>", dom)
+    assert found == HEADINGS
+
+
+def test_pdf_embeds_a_cjk_font(built_report):
+    data = built_report[0].with_suffix(".pdf").read_bytes()
+    assert data.startswith(b"%PDF")
+    names = set(re.findall(rb"/FontName\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", data))
+    assert any(re.match(rb"(NotoSansCJK|SourceHanSans|WenQuanYi)", n) for n in names), names
+
+
+def test_pdf_puts_the_summary_on_page_one_and_each_section_on_a_new_page(built_report):
+    pdf = built_report[0].with_suffix(".pdf")
+    pages = _pdf_pages(pdf)
+    assert "本月概况" in pages[0] and "分级抽查提升倍数" in pages[0]
+    assert "信用风险分类结果" not in pages[0]
+    starts = [page.lstrip().splitlines()[0] for page in pages]
+    for heading in HEADINGS[1:]:
+        assert heading in starts, f"section {heading} does not open a page"
+    from pypdf import PdfReader
+
+    box = PdfReader(pdf).pages[0].mediabox
+    assert round(float(box.width)) == 595 and round(float(box.height)) == 842  # A4
+
+
+NO_CJK_FONTCONFIG = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_headings_render_as_glyphs_not_tofu(tmp_path):
+    """Chinese headings are drawn with real glyphs, not missing-glyph boxes (豆腐块).
+
+    Method: one page, styled with the report's own CSS (its font stack), draws each
+    distinct character of the six section headings in its own fixed 64×64 cell, then
+    eight private-use characters (U+E000…) that no font maps — those are drawn as the
+    missing-glyph box, the very picture of tofu in this browser. Three checks on the
+    cropped cells: (1) the private-use cells are identical to each other and not empty,
+    which shows what tofu looks like here and that cell comparison is exact; (2) every
+    heading character's cell is far from that box; (3) the heading cells all differ from
+    each other — tofu would make them one repeated box. A control run of the same page
+    with fontconfig restricted to DejaVu (no CJK font) must fail check (2), proving the
+    test can catch tofu.
+    """
+    chars = sorted(set("".join(HEADINGS)))
+    tofu = [chr(0xE000 + i) for i in range(8)]
+    per_row, cell = 16, 64
+    padding = (-len(chars)) % per_row
+    cells = chars + [" "] * padding + tofu
+    spans = "".join(f'<span class="c">{c}</span>' for c in cells)
+    page = tmp_path / "probe.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>'
+        f"{leadership_report.REPORT_CSS}"
+        f"body {{ margin: 0; padding: 0; max-width: none; width: {per_row * cell}px; }}"
+        f".c {{ display: inline-block; width: {cell}px; height: {cell}px; font-size: 44px;"
+        f" line-height: {cell}px; text-align: center; vertical-align: top; overflow: hidden; }}"
+        f"</style></head><body>{spans}</body></html>",
+        encoding="utf-8",
+    )
+
+    def crops(env=None) -> list[np.ndarray]:
+        png = browser.screenshot(
+            page, tmp_path / "probe.png", width=per_row * cell, height=400, env=env
+        )
+        pixels = _gray(png)
+        out = []
+        for i in range(len(cells)):
+            r, c = divmod(i, per_row)
+            out.append(pixels[r * cell : (r + 1) * cell, c * cell : (c + 1) * cell])
+        return out
+
+    def distance(a, b) -> float:
+        return float(np.abs(a - b).mean())
+
+    rendered = crops()
+    heading_cells, box_cells = rendered[: len(chars)], rendered[-len(tofu) :]
+    box = box_cells[0]
+    assert (box < 0.5).mean() > 0.005, "the private-use character drew nothing, not a box"
+    box_spread = max(distance(box, b) for b in box_cells)
+    assert box_spread < 0.002, "missing-glyph boxes differ from each other: cannot compare"
+    to_box = [distance(c, box) for c in heading_cells]
+    assert min(to_box) > 0.02, f"{chars[int(np.argmin(to_box))]!r} renders like a missing glyph"
+    pairs = [
+        distance(heading_cells[i], heading_cells[j])
+        for i in range(len(chars))
+        for j in range(i + 1, len(chars))
+    ]
+    assert min(pairs) > 0.01, "two different heading characters render identically"
+
+    fonts = tmp_path / "no-cjk.conf"
+    fonts.write_text(NO_CJK_FONTCONFIG.format(cache=tmp_path / "fc-cache"), encoding="utf-8")
+    control = crops(env={"FONTCONFIG_FILE": str(fonts)})
+    control_box = control[-1]
+    assert min(distance(c, control_box) for c in control[: len(chars)]) < 0.002, (
+        "without a CJK font the headings should render as boxes: the control did not catch tofu"
+    )
+
+
+def test_report_renders_differently_without_the_cjk_font(built_report, tmp_path):
+    """The issue's other check: the same page rendered with no CJK font looks different."""
+    path, _ = built_report
+    fonts = tmp_path / "no-cjk.conf"
+    fonts.write_text(NO_CJK_FONTCONFIG.format(cache=tmp_path / "fc-cache"), encoding="utf-8")
+    kwargs = {"width": 1100, "height": 300}
+    normal = _gray(browser.screenshot(path, tmp_path / "with.png", **kwargs))
+    without = _gray(
+        browser.screenshot(
+            path, tmp_path / "without.png", env={"FONTCONFIG_FILE": str(fonts)}, **kwargs
+        )
+    )
+    assert np.abs(normal - without).mean() > 0.01
