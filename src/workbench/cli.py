@@ -24,6 +24,7 @@ STAGES_HELP = """stages:
   promote     set the champion alias when the run passes the gates (模型晋级)
   grade       grade every active enterprise with the champion; signed folder (月度分类)
   verify      check a grade folder against its signed manifest (完整性校验)
+  sample      double-random draw by grade: task list, public notice (双随机抽查)
   report      the month's leadership report, HTML + PDF, and reports/index.html (领导报告)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
@@ -305,6 +306,63 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 4
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Draw a sampling plan on a month's grades (双随机抽查), or replay a recorded draw."""
+    from workbench import stages
+    from workbench.sampling import stage
+
+    params = stage.resolve_parameters(
+        args.plan, args.grades or "", args.month or "", args.out or ""
+    )
+    data = args.data or None
+    if args.replay:
+        try:
+            result = stage.run_sample(
+                params.plan, params.grades, params.out, replay=True, ingest_dir=data
+            )
+        except stage.ReplayMismatch as err:
+            print(f"workbench sample: the replay differs from {params.out}: {err}", file=sys.stderr)
+            return 4
+        print(f"replay of {params.out}: identical, byte for byte ({len(result['files'])} files)")
+        return 0
+    # draw first, so that a bad plan fails with its own message before any notebook starts
+    record = stage.run_sample(params.plan, params.grades, params.out, ingest_dir=data)
+    executed = None
+    if not args.no_notebook:
+        executed = stages.run_stage(
+            "sample",
+            {
+                "plan": str(params.plan),
+                "grades": str(params.grades),
+                "data": args.data or "",
+                "out": str(params.out),
+                "show_only": True,
+            },
+            params.month,
+        )
+    c = record["counts"]
+    print(
+        f"{record['title']} ({record['plan_id']}, {record['month']}): "
+        f"{c['drawn_enterprises']:,} of {c['eligible']:,} eligible enterprises drawn "
+        f"({c['excluded']:,} excluded, {c['not_triggered']:,} not triggered), {c['tasks']:,} tasks"
+    )
+    print(
+        f"  expected problems found: {record['expected_findings']:.1f}, against "
+        f"{record['uniform_expected_findings']:.1f} for a uniform draw of the same size"
+    )
+    for warning in record["warnings"]:
+        print(f"  warning: {warning}")
+    print(f"task list (internal): {params.out / 'tasks.csv'}")
+    print(f"public notice: {params.out / 'public' / 'notice.html'}")
+    if executed is not None:
+        print(f"sample notebook: {executed.with_suffix('.html')}")
+    print(
+        f"replay it with: workbench sample {args.plan or 'demo_monthly'} "
+        f"--grades {params.grades} --replay"
+    )
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the month's leadership report (HTML + PDF) and rebuild reports/index.html."""
     from workbench import leadership_report, stages
@@ -515,6 +573,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check a signed grade folder byte for byte")
     p.add_argument("folder", help="e.g. data/grades/2026-10")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("sample", help="double-random draw by grade: task list and public notice")
+    p.add_argument(
+        "plan",
+        nargs="?",
+        default="",
+        help="plan YAML, or a preset: demo_monthly (default), henan_2021, bayannur",
+    )
+    p.add_argument("--grades", help="grade folder (default: the latest data/grades/<YYYY-MM>)")
+    p.add_argument("--month", help="grade month YYYY-MM (instead of --grades)")
+    p.add_argument("--data", help="ingest folder of that month (default: data/ingest/<YYYY-MM>)")
+    p.add_argument("--out", help="output folder (default: data/sampling/<YYYY-MM>/<plan id>)")
+    p.add_argument(
+        "--replay", action="store_true", help="redraw, compare byte for byte, write nothing"
+    )
+    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
+    p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser(
         "report", help="the month's leadership report (HTML + PDF) and reports/index.html"

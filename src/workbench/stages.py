@@ -39,6 +39,7 @@ STAGE_NOTEBOOKS = {
     "indicators": "02_indicators.ipynb",
     "train": "03_train.ipynb",
     "grade": "04_grade.ipynb",
+    "sample": "05_sample.ipynb",
     "report": "07_report.ipynb",
 }
 
