@@ -25,6 +25,8 @@ STAGES_HELP = """stages:
   grade       grade every active enterprise with the champion; signed folder (月度分类)
   verify      check a grade folder against its signed manifest (完整性校验)
   sample      double-random draw by grade: task list, public notice (双随机抽查)
+  evaluate    reconcile a plan's results, publish them, how well sampling worked (效果评估)
+  health      model health: PSI month over month, warnings, MLflow (模型监测)
   report      the month's leadership report, HTML + PDF, and reports/index.html (领导报告)
   demo        the monthly cycle on the demo city (演示：月度流程)
   contract    print or write the data contract document (数据接口规范)
@@ -363,6 +365,95 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Reconcile, publish and evaluate a plan's inspection results (through the stage notebook)."""
+    from workbench import evaluate_stage, stages
+
+    params = evaluate_stage.resolve_parameters(
+        args.month or "",
+        args.plan or "",
+        args.results or "",
+        args.published_on or "",
+        args.simulate,
+        args.seed,
+        args.out or "",
+    )
+    if args.no_notebook:
+        evaluate_stage.run_evaluation(params)
+        executed = None
+    else:
+        executed = stages.run_stage(
+            "evaluate",
+            {
+                "month": params.month,
+                "plan_id": params.plan_id,
+                "results_file": str(params.results or ""),
+                "published_on": args.published_on or "",
+                "simulate": args.simulate,
+                "seed": params.seed,
+                "out": str(params.out),
+            },
+            params.month,
+        )
+    _print_evaluation(params.out, executed)
+    return 0
+
+
+def _print_evaluation(out: Path, executed: Path | None) -> None:
+    from workbench import evaluate_stage
+
+    summary, _, rec = evaluate_stage.read_outputs(out)
+    unmatched = sum(v for k, v in rec["status_counts"].items() if k != "matched")
+    print(
+        f"plan {summary['plan_id']}: {summary['inspected']:,} of {summary['drawn']:,} drawn "
+        f"enterprises reported, {summary['found']:,} with problems; "
+        f"{summary['tasks_without_result']:,} tasks without a result, {unmatched:,} result "
+        f"rows not matched, {rec['results_quarantined']:,} quarantined (reconciliation.json)"
+    )
+    lift = summary["lift"].get("lift") or {}
+    if lift.get("value") is not None:
+        uniform = summary["lift"]["uniform_expected_found"]
+        print(
+            f"  lift over a uniform draw of the same size: {lift['value']:.2f} "
+            f"(95 % {lift['low']:.2f}–{lift['high']:.2f}); uniform would find "
+            f"{uniform['value']:.1f} ({uniform['low']:.1f}–{uniform['high']:.1f})"
+        )
+    d = summary["deadline"]
+    print(
+        f"  published within {d['within_working_days']} working days: {d['on_time']} on time, "
+        f"{d['late']} late, {d['overdue']} overdue, {d['open']} open, "
+        f"{d['calendar_unknown']} beyond the holiday calendar"
+    )
+    print(f"evaluation folder (internal): {out}")
+    print(f"results notice (public): {out / 'public' / 'results_notice.html'}")
+    if executed is not None:
+        print(f"evaluation notebook: {executed.with_suffix('.html')}")
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """PSI of score and indicators month over month; warnings; MLflow run under the champion."""
+    from workbench import health
+
+    report = health.run_health(args.month or None, log_mlflow=not args.no_mlflow)
+    if report["previous"] is None:
+        print(f"model health {report['month']}: first month with grades, nothing to compare")
+    else:
+        print(
+            f"model health {report['month']} vs {report['previous']}: score PSI "
+            f"{report['psi_score']:.4f}, grade PSI {report['psi_grade']:.4f}, indicators "
+            f"{report['indicators_warn']} to watch (≥ 0.10), {report['indicators_alert']} "
+            f"shifted (≥ 0.25)"
+        )
+        for warning in report["warnings"][:10]:
+            print(f"  {warning['level']}: {warning['message']}")
+        if report["retrain_recommended"]:
+            print("  retraining recommended (a PSI reached 0.25)")
+    if report.get("mlflow_run_id"):
+        print(f"  MLflow run {report['mlflow_run_id']}")
+    print(f"health folder: {health.health_dir(report['month'])}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the month's leadership report (HTML + PDF) and rebuild reports/index.html."""
     from workbench import leadership_report, stages
@@ -382,48 +473,43 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the monthly cycle on the demo city."""
-    from workbench import demo, stages, synth
+    """Run the monthly cycle on the demo city (generated first when needed)."""
+    from workbench import cycle, demo
 
     params = demo.CityParameters(entities=args.entities, months=args.months, seed=args.seed)
     city = demo.ensure_city(params)
     print(f"demo city: {city} ({params.entities:,} entities, {params.months} months)")
-    snapshot = str(pd.Timestamp(synth.DEFAULT_END).date())
-    out = workspace.ingest_dir(_month(snapshot))
-    executed = stages.run_stage(
-        "ingest", {"data": str(city), "snapshot": snapshot, "out": str(out)}, _month(snapshot)
+    snapshot = str(pd.Timestamp(params.end).date())
+    settings = cycle.CycleSettings(
+        city=city, data_snapshot=snapshot, months=cycle.cycle_months(snapshot, args.cycle)
     )
-    _print_quality(out, executed)
-    indicators_out = workspace.data_dir() / "indicators" / _month(snapshot)
-    executed = stages.run_stage(
-        "indicators",
-        {"data": str(out), "snapshot": snapshot, "packs": "food", "out": str(indicators_out)},
-        _month(snapshot),
-    )
-    _print_indicators(indicators_out, executed)
-    _demo_model()
-    return 0
-
-
-def _demo_model() -> None:
-    """Train and promote the generic model once, when the demo has no champion yet."""
-    from workbench import governance, train_stage
-
-    version = governance.champion_version("generic")
-    if version is not None:
-        print(
-            f"model: workbench-generic@champion is version {version} (kept; "
-            "`workbench train` + `workbench promote` to replace it)"
-        )
-        return
-    params = train_stage.resolve_parameters()
-    summary = train_stage.run_training(params)
-    m = summary["metrics"]
     print(
-        f"trained generic: validation AUC {m['valid_auc']:.4f}, KS {m['valid_ks']:.4f}; "
-        f"MLflow run {summary['run_id']} (evidence: {params.out / 'evidence'})"
+        f"monthly cycle: {settings.months[0]} … {settings.months[-1]} "
+        f"({len(settings.months)} months, every stage as of each month's end)"
     )
-    print(governance.promote(summary["run_id"]).message)
+    outcome = cycle.run_cycle(settings)
+    for month, record in outcome["months"].items():
+        ev = record.get("evaluation", {})
+        trained = record.get("trained")
+        print(
+            f"  {month}: graded {record['graded']:,}, {record['tasks']:,} tasks, "
+            + (
+                f"problems found per inspection {ev['hit_rate']:.1%} vs "
+                f"{ev['uniform_rate']:.1%} for a uniform draw "
+                f"(95 % {ev['uniform_low']:.1%}–{ev['uniform_high']:.1%}); lift "
+                f"{ev['lift']:.2f} ({ev['lift_low']:.2f}–{ev['lift_high']:.2f})"
+                if ev.get("lift") is not None
+                else "no evaluation"
+            )
+            + (f"; trained v{trained['version']}" if trained else "")
+        )
+    reports = workspace.reports_dir() / "index.html"
+    print(f"done in {outcome['seconds'] / 60:.1f} min. Reports: {reports} (open it in a browser)")
+    print(
+        "next: `.venv/bin/workbench lab` opens JupyterLab on notebooks/, "
+        "`.venv/bin/workbench ui` the MLflow UI on http://127.0.0.1:5000"
+    )
+    return 0
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
@@ -591,6 +677,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
     p.set_defaults(func=cmd_sample)
 
+    p = sub.add_parser("evaluate", help="reconcile a plan's results, publish them, evaluate")
+    p.add_argument("--month", help="plan month YYYY-MM (default: the latest with a plan)")
+    p.add_argument("--plan", help="plan id (default: the month's most recent plan)")
+    p.add_argument(
+        "--results",
+        help="inspection results (contract inspections table; default: "
+        "data/results/<YYYY-MM>/<plan>/inspections.*)",
+    )
+    p.add_argument("--published-on", help="day the results notice is published (YYYY-MM-DD)")
+    p.add_argument(
+        "--simulate",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="simulate results from the synthetic truth when there are none (demo city only)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of simulated results")
+    p.add_argument("--out", help="output folder (default: data/evaluation/<YYYY-MM>/<plan>)")
+    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("health", help="model health: PSI month over month, warnings, MLflow")
+    p.add_argument("--month", help="YYYY-MM (default: the latest month with grades)")
+    p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+    p.set_defaults(func=cmd_health)
+
     p = sub.add_parser(
         "report", help="the month's leadership report (HTML + PDF) and reports/index.html"
     )
@@ -605,8 +716,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the monthly cycle on the demo city")
     p.add_argument("--entities", type=int, default=100_000)
-    p.add_argument("--months", type=int, default=36)
+    p.add_argument("--months", type=int, default=36, help="months of city history")
     p.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
+    p.add_argument(
+        "--cycle",
+        type=int,
+        default=6,
+        metavar="MONTHS",
+        help="consecutive months the cycle runs, ending the month before the data's last",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("contract", help="print or write docs/data-contract.md")

@@ -29,6 +29,16 @@ class CityParameters:
     errors: float = 0.002  # a few bad rows, as real exports have, so quarantine shows
 
 
+def generator_fingerprint() -> str:
+    """SHA-256 of the generator's source: a changed generator means a different city."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(synth.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _stamp(city: Path) -> Path:
     return city.with_name(city.name + ".params.json")
 
@@ -38,7 +48,8 @@ def ensure_city(params: CityParameters | None = None, city: Path | None = None) 
 
     Without ``params`` any existing demo city is used as it is (an analyst may have made a
     smaller one with ``workbench synth``) and a default one is generated only when absent.
-    With ``params`` the city is regenerated unless it was made with exactly those.
+    With ``params`` the city is regenerated unless it was made with exactly those, by the
+    same generator code.
     """
     city = city or workspace.default_city_dir()
     stamp = _stamp(city)
@@ -47,11 +58,12 @@ def ensure_city(params: CityParameters | None = None, city: Path | None = None) 
             return city
         params = CityParameters()
     wanted = asdict(params)
-    if city.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == wanted:
+    stamped = {**wanted, "generator": generator_fingerprint()}
+    if city.is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == stamped:
         log.info("demo city %s is up to date", city)
         return city
-    log.info("generating the demo city in %s (%s)", city, wanted)
+    log.info("generating the demo city in %s (%s)", city, stamped)
     stamp.unlink(missing_ok=True)
     synth.generate_city(city, **wanted)
-    stamp.write_text(json.dumps(wanted), encoding="utf-8")
+    stamp.write_text(json.dumps(stamped), encoding="utf-8")
     return city

@@ -40,6 +40,7 @@ STAGE_NOTEBOOKS = {
     "train": "03_train.ipynb",
     "grade": "04_grade.ipynb",
     "sample": "05_sample.ipynb",
+    "evaluate": "06_evaluate.ipynb",
     "report": "07_report.ipynb",
 }
 

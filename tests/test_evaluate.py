@@ -1,0 +1,270 @@
+"""How well sampling worked: hand-computed Wilson / Horvitz–Thompson figures, the stage."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from evaluation_data import draw_plan, grades_from_truth, private_home, write_grades, write_plan
+
+from workbench import evaluate, evaluate_stage, results, workspace
+
+Z = 1.959963984540054
+
+
+def _wilson(found, n, z=Z):
+    """Wilson score interval written out (the textbook formula)."""
+    p = found / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def _two_strata(closed_in_b=0):
+    """Stratum B1: N=100, 10 inspected, 3 found; stratum D1: N=20, 10 inspected, 6 found."""
+    rows = []
+    for i in range(10):
+        rows.append(("B1", "B", 0.1, i < 3, True))
+    for i in range(10):
+        rows.append(("D1", "D", 0.5, i < 6, True))
+    for i in range(closed_in_b):
+        rows[9 - i] = ("B1", "B", 0.1, False, False)  # closed: no verdict
+    tasks = pd.DataFrame(rows, columns=["stratum", "grade", "inclusion_probability", "f", "v"])
+    tasks["task_id"] = [f"T{i}" for i in range(len(tasks))]
+    matched = tasks.rename(columns={"f": "found", "v": "verdict"})
+    return tasks, matched
+
+
+def test_wilson_and_horvitz_thompson_against_hand_computed_values():
+    tasks, matched = _two_strata()
+    strata = evaluate.stratum_table(tasks)
+    assert strata.set_index("stratum")["population"].to_dict() == {"B1": 100, "D1": 20}
+    table = evaluate.per_grade(matched, tasks, strata, ["A", "B", "C", "D"]).set_index("grade")
+    # hit rate of B: 3 of 10 → Wilson by hand
+    low, high = _wilson(3, 10)
+    assert table.at["B", "hit_rate"] == pytest.approx(0.3)
+    assert (table.at["B", "hit_low"], table.at["B", "hit_high"]) == pytest.approx((low, high))
+    assert (low, high) == pytest.approx((0.1078, 0.6032), abs=1e-4)  # the published table
+    # HT overall: (100·0.3 + 20·0.6) / 120
+    assert table.at["合计", "est_rate"] == pytest.approx(42 / 120)
+    s2_b = (3 * 0.7**2 + 7 * 0.3**2) / 9  # sample variance of y in B1
+    s2_d = (6 * 0.4**2 + 4 * 0.6**2) / 9
+    var = (100 / 120) ** 2 * (1 - 10 / 100) * s2_b / 10 + (20 / 120) ** 2 * (
+        1 - 10 / 20
+    ) * s2_d / 10
+    assert var == pytest.approx(0.0149537, abs=1e-7)
+    assert table.at["合计", "est_se"] == pytest.approx(math.sqrt(var))
+    # per grade: one stratum each, so SRSWOR with FPC
+    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(0.9 * s2_b / 10))
+    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(0.5 * s2_d / 10))
+    # interval: Wilson at the effective size p(1-p)/V = 0.21 / 0.021 = 10 → Wilson(3, 10)
+    assert (table.at["B", "est_low"], table.at["B", "est_high"]) == pytest.approx((low, high))
+    n_eff = 0.35 * 0.65 / var
+    assert (table.at["合计", "est_low"], table.at["合计", "est_high"]) == pytest.approx(
+        _wilson(0.35 * n_eff, n_eff)
+    )
+    # grades without inspections stay empty, not zero
+    assert table.at["A", "drawn"] == 0 and np.isnan(table.at["A", "est_rate"])
+    assert table.at["B", "share_of_inspections"] == pytest.approx(0.5)
+
+
+def test_lift_over_uniform_against_hand_computed_values():
+    tasks, matched = _two_strata()
+    lift = evaluate.lift_over_uniform(matched, evaluate.stratum_table(tasks))
+    plan, uniform = (10 * 0.3 + 10 * 0.6) / 20, (100 * 0.3 + 20 * 0.6) / 120
+    v_b, v_d = 0.9 * (2.1 / 9) / 10, 0.5 * (2.4 / 9) / 10  # (1-f) s² / m per stratum
+    a, b = (0.5, 0.5), (100 / 120, 20 / 120)
+    var_diff = (a[0] - b[0]) ** 2 * v_b + (a[1] - b[1]) ** 2 * v_d
+    assert lift["plan_per_inspection"] == pytest.approx(0.45)
+    assert lift["uniform_per_inspection"]["value"] == pytest.approx(uniform)
+    assert lift["uniform_expected_found"]["value"] == pytest.approx(20 * uniform)
+    assert lift["extra_found"]["value"] == pytest.approx(20 * (plan - uniform))
+    assert lift["extra_found"]["se"] == pytest.approx(20 * math.sqrt(var_diff))
+    assert lift["extra_found"]["se"] == pytest.approx(1.23528, abs=1e-5)
+    var_a = a[0] ** 2 * v_b + a[1] ** 2 * v_d
+    var_b = b[0] ** 2 * v_b + b[1] ** 2 * v_d
+    cov = a[0] * b[0] * v_b + a[1] * b[1] * v_d
+    ratio = plan / uniform
+    se = math.sqrt(var_a - 2 * ratio * cov + ratio**2 * var_b) / uniform
+    assert lift["lift"]["value"] == pytest.approx(9 / 7)
+    assert lift["lift"]["se"] == pytest.approx(se)
+    assert lift["lift"]["low"] == pytest.approx(ratio * math.exp(-Z * se / ratio))
+
+
+def test_no_verdict_results_leave_the_denominator_and_enter_the_variance():
+    tasks, matched = _two_strata(closed_in_b=2)  # B1: 3 found, 5 no problem, 2 closed
+    table = evaluate.per_grade(matched, tasks, evaluate.stratum_table(tasks), ["B", "D"]).set_index(
+        "grade"
+    )
+    assert table.at["B", "with_verdict"] == 8 and table.at["B", "no_verdict"] == 2
+    assert table.at["B", "hit_rate"] == pytest.approx(3 / 8)
+    assert table.at["B", "est_rate"] == pytest.approx(0.375)
+    assert table.at["B", "est_no_verdict_share"] == pytest.approx(0.2)
+    # linearised u = (y − 0.375 v) / 80: three of 0.625/80, five of −0.375/80, two of 0
+    u = np.array([0.625] * 3 + [-0.375] * 5 + [0] * 2) / 80
+    s2 = np.sum((u - u.mean()) ** 2) / 9
+    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(100**2 * 0.9 * s2 / 10))
+
+
+def test_full_coverage_stratum_has_no_sampling_error():
+    tasks, matched = _two_strata()
+    tasks.loc[tasks["stratum"] == "D1", "inclusion_probability"] = 1.0
+    table = evaluate.per_grade(matched, tasks, evaluate.stratum_table(tasks), ["B", "D"]).set_index(
+        "grade"
+    )
+    assert table.at["D", "est_se"] == 0
+    assert table.at["D", "est_low"] == table.at["D", "est_high"] == pytest.approx(0.6)
+
+
+def test_uneven_probabilities_inside_a_stratum_are_refused():
+    tasks, _ = _two_strata()
+    tasks.loc[0, "inclusion_probability"] = 0.2
+    with pytest.raises(ValueError, match="differ inside stratum B1"):
+        evaluate.stratum_table(tasks)
+    strata = pd.DataFrame({"stratum": ["B1", "D1"], "population": [100, 25]})
+    with pytest.raises(ValueError, match="stratum D1: population 25"):
+        evaluate.stratum_table(_two_strata()[0], strata)
+
+
+# ----------------------------------------------------------------------------- the stage
+MONTH = "2026-09"
+
+
+@pytest.fixture(scope="module")
+def home(clean_city, tmp_path_factory):
+    with private_home(tmp_path_factory.mktemp("evaluate-home"), clean_city):
+        yield
+
+
+@pytest.fixture(scope="module")
+def evaluated(clean_city, home):
+    """Grades from the small city's truth, a plan drawn from them, results simulated."""
+    grades = grades_from_truth(clean_city / "_truth", "2026-09-30")
+    write_grades(MONTH, grades)
+    rng = np.random.default_rng(8)
+    population = grades.assign(stratum=grades["grade"])
+    a = population["grade"] == "A"
+    triggered = a & (rng.random(len(population)) < 0.05)
+    population.loc[triggered, "stratum"] = "A-triggered"
+    population.loc[triggered, "trigger"] = "投诉举报"
+    frame = population[~a | triggered]  # 无事不扰: untriggered A are outside the frame
+    counts = frame["stratum"].value_counts()
+    drawn = {
+        "A-triggered": int(counts["A-triggered"]) // 2,
+        "B": round(0.05 * counts["B"]),
+        "C": round(0.3 * counts["C"]),
+        "D": int(counts["D"]),
+    }
+    tasks = draw_plan(frame, drawn, plan_id="SSJ-TEST-2026-09", snapshot="2026-09-30")
+    plan_dir = write_plan(MONTH, tasks)
+    params = evaluate_stage.resolve_parameters(month=MONTH, seed=3)
+    summary = evaluate_stage.run_evaluation(params)
+    return params, summary, tasks, grades, plan_dir
+
+
+def test_stage_writes_every_output(evaluated):
+    params, summary, tasks, grades, _ = evaluated
+    out = params.out
+    assert out == workspace.data_dir() / "evaluation" / MONTH / "SSJ-TEST-2026-09"
+    for name in (
+        "results.parquet", "reconciliation.json", "reconciliation.csv", "per_grade.csv",
+        "per_stratum.csv", "summary.json", "deadlines.csv", "training_sample.parquet",
+        "public/results_notice.csv", "public/results_notice.html", "charts/hit_rate.png",
+        "charts/estimates.png", "charts/calibration.png", "charts/lift.png",
+    ):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert summary["results_source"].startswith("simulated")
+    assert summary["drawn"] == len(tasks)
+    assert summary["inspected"] + summary["tasks_without_result"] == len(tasks)
+    rec = json.loads((out / "reconciliation.json").read_text(encoding="utf-8"))
+    assert rec["tasks_without_result"] == summary["tasks_without_result"]
+    notice = pd.read_csv(out / "public/results_notice.csv", encoding="utf-8-sig", dtype=str)
+    assert list(notice.columns) == list(results.NOTICE_COLUMNS.values())
+    assert len(notice) == len(tasks)
+    public = set(notice.to_numpy().ravel().astype(str))
+    assert not public & set(tasks["stratum"]) and not public & set(grades["grade"])
+    events = pd.read_parquet(out / "results.parquet")
+    assert len(events) == summary["inspected"] and (events["plan_id"] == params.plan_id).all()
+
+
+def test_stage_figures_hold_together(evaluated):
+    params, summary, tasks, grades, _ = evaluated
+    table = pd.read_csv(params.out / "per_grade.csv", encoding="utf-8-sig").set_index("grade")
+    assert list(table.index) == ["A", "B", "C", "D", "合计"]
+    assert table.loc[["A", "B", "C", "D"], "drawn"].sum() == len(tasks)
+    # only triggered A were in the frame: coverage says so; D was drawn in full
+    assert table.at["A", "coverage"] < 0.2 and table.at["D", "coverage"] == pytest.approx(1)
+    # D is a census apart from the few tasks without a result: its FPC keeps the error small
+    assert table.at["D", "est_se"] < 0.25 * table.at["D", "est_rate"]
+    assert summary["share_on_lowest_grade"] == pytest.approx(
+        table.at["A", "inspected"] / table.at["合计", "inspected"]
+    )
+    lift = summary["lift"]
+    assert lift["lift"]["value"] > 1 and lift["lift"]["low"] < lift["lift"]["value"]
+    oracle = summary["oracle"]
+    assert oracle["oracle_expected"] >= oracle["true_risk_expected"] >= 0
+    assert oracle["oracle_expected"] >= oracle["plan_expected"] > oracle["uniform_expected"]
+    d = summary["deadline"]
+    assert d["on_time"] + d["late"] + d["overdue"] + d["open"] == summary["inspected"]
+
+
+def test_explicit_results_file_and_its_errors(evaluated, tmp_path):
+    params, _, tasks, _, _ = evaluated
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        evaluate_stage.resolve_parameters(month=MONTH, results_file=str(tmp_path / "no.csv"))
+    with pytest.raises(ValueError, match="simulate is 'maybe'"):
+        evaluate_stage.resolve_parameters(month=MONTH, simulate="maybe")
+    with pytest.raises(FileNotFoundError, match="plans of 2026-09: SSJ-TEST-2026-09"):
+        evaluate_stage.resolve_parameters(month=MONTH, plan_id="NOPE")
+    path = tmp_path / "inspections.csv"
+    pd.DataFrame(
+        {
+            "统一社会信用代码": tasks["uscc"].iloc[:40],
+            "检查日期": "2026-10-12",
+            "检查结果": "未发现问题",
+            "任务编号": tasks["task_id"].iloc[:40],
+        }
+    ).to_csv(path, index=False, encoding="utf-8-sig")
+    out = tmp_path / "eval"
+    p = evaluate_stage.resolve_parameters(month=MONTH, results_file=str(path), out=str(out))
+    summary = evaluate_stage.run_evaluation(p, charts=False)
+    assert summary["inspected"] == 40 and summary["found"] == 0
+    assert summary["tasks_without_result"] == len(tasks) - 40
+
+
+def test_evaluate_notebook_runs_by_papermill(evaluated, tmp_path):
+    import papermill
+
+    params = evaluated[0]
+    executed = tmp_path / "06_evaluate.ipynb"
+    papermill.execute_notebook(
+        str(workspace.notebooks_dir() / "06_evaluate.ipynb"),
+        str(executed),
+        parameters={"month": MONTH, "plan_id": params.plan_id, "simulate": "no"},
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    text = executed.read_text(encoding="utf-8")
+    assert "各等级抽查检出率" in text and "image/png" in text
+
+
+def test_a_plan_with_two_items_is_evaluated_per_enterprise():
+    tasks, _ = _two_strata()
+    tasks["uscc"] = [f"E{i}" for i in range(len(tasks))]
+    two = pd.concat([tasks.assign(item="甲"), tasks.assign(item="乙")], ignore_index=True)
+    two["task_id"] = two["task_id"] + "-" + two["item"]
+    # item 甲 carries the findings of _two_strata; item 乙 finds a problem in E5 as well
+    matched = two.rename(columns={"f": "found", "v": "verdict"})
+    matched.loc[(matched["item"] == "乙"), "found"] = False
+    matched.loc[(matched["item"] == "乙") & (matched["uscc"] == "E5"), "found"] = True
+    strata = evaluate.stratum_table(two)
+    assert strata.set_index("stratum")["drawn"].to_dict() == {"B1": 10, "D1": 10}
+    table = evaluate.per_grade(matched, two, strata, ["B", "D"]).set_index("grade")
+    assert table.at["B", "drawn"] == 10 and table.at["B", "inspected"] == 10
+    assert table.at["B", "found"] == 4  # E0–E2 by 甲, E5 by 乙: four enterprises
+    assert table.at["合计", "est_rate"] == pytest.approx((100 * 0.4 + 20 * 0.6) / 120)
+    moved = two.copy()
+    moved.loc[0, "stratum"] = "D1"
+    with pytest.raises(ValueError, match="drawn in several strata"):
+        evaluate.stratum_table(moved)
