@@ -63,16 +63,26 @@ def test_lab_serves_the_notebooks():
 def test_ui_answers_health_on_loopback():
     port = free_port()
     proc = _start(["ui", "--port", str(port)])
+    health = f"http://127.0.0.1:{port}/health"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        deadline, answered = time.monotonic() + 90, False
+        while time.monotonic() < deadline and not answered:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+                with urllib.request.urlopen(health, timeout=5) as r:
                     assert r.read().decode().strip() == "OK"
-                    return
+                    answered = True
             except OSError:
                 assert proc.poll() is None, proc.stdout.read()
                 time.sleep(1)
-        raise AssertionError("the MLflow UI did not answer /health within 90 s")
+        assert answered, "the MLflow UI did not answer /health within 90 s"
     finally:
         _stop(proc)
+    # stopping `workbench ui` stops the server it started (no orphan keeps the port)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(health, timeout=2).close()
+            time.sleep(0.5)
+        except OSError:
+            return
+    raise AssertionError("the MLflow server still answers after `workbench ui` was stopped")

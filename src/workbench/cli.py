@@ -549,6 +549,11 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     from workbench import governance
 
+    import signal
+
+    # a service manager (or a test) stops us with SIGTERM: leave through the context
+    # manager so the server it started (its own process group) stops too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with governance.MLflowServer(port=args.port) as server:
         print(f"MLflow UI on {server.url} (store {governance.tracking_uri()}; Ctrl-C stops it)")
         with contextlib.suppress(KeyboardInterrupt):
