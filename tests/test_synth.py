@@ -56,8 +56,9 @@ def clean(cities) -> dict[str, pd.DataFrame]:
 
 def test_same_seed_same_bytes(cities):
     a, b = _hashes(cities["clean"]), _hashes(cities["clean2"])
-    # 13 tables + 3 truth parquet files + README + the (here empty) list of injected errors
-    assert len(a) == len(contract.TABLES) + 5
+    # 13 tables + 3 truth parquet files + README + generator.json + the (here empty) list of
+    # injected errors
+    assert len(a) == len(contract.TABLES) + 6
     assert a == b
     assert _hashes(cities["messy"]) == _hashes(cities["messy2"])
     assert any(k.endswith(".xlsx") for k in _hashes(cities["messy"]))
@@ -375,3 +376,108 @@ def test_arguments_are_checked(tmp_path):
     with pytest.raises(ValueError):
         generate_city(tmp_path / "x", entities=10)
     assert not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------------------------------ ceiling
+
+
+def test_generator_parameters_are_recorded(cities):
+    from workbench.synth.ceiling import generator_params
+
+    truth = cities["messy"] / "_truth"
+    expected = {"entities": N, "months": MONTHS, "seed": SEED, "end": END}
+    assert generator_params(truth) == expected
+    # a city from before generator.json: the README's generate_city call is read instead
+    old = cities["messy"].parent / "old_truth"
+    old.mkdir()
+    (old / "README.md").write_text((truth / "README.md").read_text(encoding="utf-8"))
+    assert generator_params(old) == expected
+    (old / "README.md").write_text("# no call here\n")
+    with pytest.raises(FileNotFoundError, match="generator.json"):
+        generator_params(old)
+
+
+def test_fork_keeps_the_past_and_redraws_the_future():
+    import numpy as np
+
+    from workbench.synth.register import build_register
+    from workbench.synth.timeline import Timeline
+    from workbench.synth.world import advance, fork_state, initial_state, simulate, to_world
+
+    tl = Timeline.build(END, MONTHS)
+    reg = build_register(1500, SEED, tl)
+    state = initial_state(reg, tl, SEED)
+    advance(state, tl.n - 6)
+    futures = []
+    for key in ((1, 0), (1, 0), (1, 1)):
+        fork = fork_state(state, key)
+        advance(fork, tl.n)
+        futures.append(fork["sink"].arrays()["viol"])
+        assert fork["month"] == tl.n
+    same = all(np.array_equal(futures[0][c], futures[1][c]) for c in futures[0])
+    assert same, "the same key must give the same future"
+    assert not np.array_equal(futures[0]["ent"], futures[2]["ent"]), "another key, same future"
+    assert futures[0]["month"].min() >= tl.n - 6, "a fork's sink holds only its own months"
+    # forking leaves the original untouched: continuing it gives the unforked city
+    advance(state, tl.n)
+    whole = simulate(reg, tl, SEED)
+    mine = to_world(state)
+    for table, cols in whole.events.items():
+        for col, values in cols.items():
+            assert np.array_equal(values, mine.events[table][col]), (table, col)
+    assert np.array_equal(whole.risk, mine.risk, equal_nan=True)
+
+
+def test_ceiling_applies_the_label_definition_as_the_pipeline(clean_city, tmp_path):
+    """Labels of the simulated history = compute_labels on the ingested files, row by row."""
+    from workbench import ingest, labels, synth
+    from workbench.indicators import Engine
+    from workbench.synth.ceiling import actual_labels
+
+    ingest.run_ingest(clean_city, synth.DEFAULT_END, tmp_path / "ingest")
+    definition = labels.load_label_definition()
+    for snapshot in ("2025-03-31", "2025-10-31"):
+        with Engine(tmp_path / "ingest" / "tables") as engine:
+            observed = labels.compute_labels(engine, snapshot, definition, synth.DEFAULT_END)
+        simulated = actual_labels(clean_city / "_truth", snapshot, definition)
+        both = observed.merge(simulated, on="uscc", how="outer", suffixes=("", "_sim"))
+        assert len(both) == len(observed) == len(simulated)
+        assert both["label"].sum() > 10
+        pd.testing.assert_series_equal(
+            both["label"].astype(float), both["label_sim"], check_names=False
+        )
+
+
+def test_label_probabilities_are_calibrated_and_checked(clean_city):
+    from workbench import labels
+    from workbench.synth.ceiling import actual_labels, label_probabilities
+
+    truth = clean_city / "_truth"
+    probs = label_probabilities(truth, ["2025-10-31"], replicates=8)
+    actual = actual_labels(truth, "2025-10-31").dropna()
+    assert set(actual["uscc"]) <= set(probs["uscc"])
+    assert probs["p_state"].between(0, 1).all() and (probs["labelled"] <= 8).all()
+    # the probabilities average to about the observed bad rate (a 1,900-enterprise city)
+    assert abs(probs["p_state"].mean() - actual["label"].mean()) < 0.5 * actual["label"].mean()
+    with pytest.raises(ValueError, match="month ends only"):
+        label_probabilities(truth, ["2025-10-15"], replicates=2)
+    with pytest.raises(ValueError, match="after the simulated months"):
+        label_probabilities(truth, ["2026-01-31"], replicates=2)
+    with pytest.raises(ValueError, match="replicates"):
+        label_probabilities(truth, ["2025-10-31"], replicates=1)
+    horizon_6 = labels.LabelDefinition(6, labels.load_label_definition().events, {})
+    assert len(label_probabilities(truth, ["2026-01-31"], horizon_6, replicates=2))
+
+
+def test_ceiling_refuses_a_city_from_another_generator(cities, tmp_path):
+    import json
+    import shutil
+
+    from workbench.synth.ceiling import label_probabilities
+
+    truth = tmp_path / "_truth"
+    shutil.copytree(cities["clean"] / "_truth", truth)
+    params = json.loads((truth / "generator.json").read_text(encoding="utf-8"))
+    (truth / "generator.json").write_text(json.dumps({**params, "seed": SEED + 5}))
+    with pytest.raises(ValueError, match="differs from entities.parquet"):
+        label_probabilities(truth, ["2025-06-30"], replicates=2)

@@ -9,42 +9,112 @@ import pytest
 
 from workbench import cli, governance, labels, synth
 from workbench.indicators import load_catalog
-from workbench.panel import build_panel, latest_labelled_snapshot, month_ends
-from workbench.train import train_family
+from workbench.panel import build_panel, latest_labelled_snapshot
+from workbench.train import embargoed_snapshots, split_with_embargo, train_family, truth_ceiling
 
 DATA_SNAPSHOT = synth.DEFAULT_END
 
 
 @pytest.fixture(scope="module")
 def city_panel(city_20k):
-    base = city_20k
+    """The default panel of the train stage: 10 training month ends, a 12-month embargo, 3
+    validation month ends."""
     definition = labels.load_label_definition()
-    last = latest_labelled_snapshot(DATA_SNAPSHOT, definition)
-    snapshots = month_ends(str((last - pd.DateOffset(months=12)).date()), str(last.date()))
+    train, valid = embargoed_snapshots(
+        latest_labelled_snapshot(DATA_SNAPSHOT, definition),
+        horizon_months=definition.horizon_months,
+    )
     return build_panel(
-        base / "ingest" / "tables", snapshots, load_catalog(), definition, DATA_SNAPSHOT
+        city_20k / "ingest" / "tables", train + valid, load_catalog(), definition, DATA_SNAPSHOT
     )
 
 
-@pytest.mark.parametrize("scheme", ["national_4", "five_class"])
-def test_out_of_time_validation_and_grade_order(city_panel, scheme):
-    result = train_family(city_panel, load_catalog(), scheme_id=scheme)
-    m = result.metrics
+@pytest.fixture(scope="module")
+def trained(city_panel):
+    """One training run per preset scheme (the LightGBM reference once)."""
+    return {
+        scheme: train_family(
+            city_panel, load_catalog(), scheme_id=scheme, reference=scheme == "national_4"
+        )
+        for scheme in ("national_4", "five_class")
+    }
+
+
+@pytest.mark.parametrize(("scheme", "grades"), [("national_4", "ABCD"), ("five_class", "ABCDE")])
+def test_out_of_time_validation_and_strict_grade_order(trained, scheme, grades):
+    result = trained[scheme]
+    m, p = result.metrics, result.params
     valid_months = set(result.validation["snapshot"].dt.strftime("%Y-%m"))
-    train_months = set(result.params["train_snapshots"])
-    assert max(train_months) < min(result.params["valid_snapshots"])  # out of time
     assert len(valid_months) == 3
+    # out of time, and every training label window ends before validation begins
+    last_train = pd.Timestamp(max(p["train_snapshots"]))
+    assert p["embargo_months"] == 12
+    assert last_train + pd.DateOffset(months=12) <= pd.Timestamp(min(p["valid_snapshots"]))
     assert m["valid_auc"] > 0.65 and m["valid_ks"] > 0.2
     assert m["psi_score"] < 0.1
     table = result.grade_table
-    assert list(table["grade"]) == list(result.model.scheme.scheme.codes)
-    assert table["bad_rate"].is_monotonic_increasing and m["grades_monotone"] == 1.0, table
+    assert "".join(table["grade"]) == grades
+    assert (table["bad_rate"].diff().dropna() > 0).all(), table  # strictly rising A → D/E
+    assert m["grades_monotone"] == 1.0
 
 
-def test_points_table_carries_chinese_names(city_panel):
-    result = train_family(city_panel, load_catalog())
+def test_scorecard_is_within_002_of_lightgbm(trained):
+    """The issue's margin, on the 20,000-enterprise city (default seed).
+
+    Measured on the embargoed split (scorecard minus LightGBM reference, validation AUC):
+    20k cities of seeds 2026, 1, 2, 3: −0.014, −0.004, −0.013, −0.017; 50k: −0.003,
+    −0.008, −0.013, −0.001; the 100k demo city −0.007. Without the embargo (training labels
+    overlapping the validation months) LightGBM recognised enterprises and was 0.03–0.10
+    ahead on the demo city.
+    """
+    m = trained["national_4"].metrics
+    assert 0.6 < m["reference_lgbm_auc"] < 1.0
+    assert m["gap_to_reference"] == pytest.approx(m["reference_lgbm_auc"] - m["valid_auc"])
+    assert m["gap_to_reference"] <= 0.02, m
+
+
+def test_points_table_carries_chinese_names(trained):
+    result = trained["national_4"]
     assert result.points_table["名称"].notna().all()
     assert set(result.points_table["Variable"]) == set(result.model.features)
+
+
+def test_embargo_purges_training_labels_that_overlap_validation():
+    months = pd.date_range("2024-01-31", "2025-12-31", freq="ME")
+    rows = pd.DataFrame({"snapshot": months.repeat(2), "label": [0.0, 1.0] * len(months)})
+    train, valid, purged = split_with_embargo(rows, pd.Timestamp("2025-06-30"), 12)
+    assert train["snapshot"].max() == pd.Timestamp("2024-06-30")
+    assert valid["snapshot"].min() == pd.Timestamp("2025-06-30")
+    assert purged == list(pd.date_range("2024-07-31", "2025-05-31", freq="ME"))
+    train0, _, purged0 = split_with_embargo(rows, pd.Timestamp("2025-06-30"), 0)
+    assert train0["snapshot"].max() == pd.Timestamp("2025-05-31") and not purged0
+    # a contiguous 13-month panel cannot be validated on its last quarter with the embargo
+    with pytest.raises(ValueError, match="on or before 2024-08-31"):
+        train_family(rows[rows["snapshot"].between("2024-10-01", "2025-10-31")], load_catalog())
+
+
+def test_embargoed_snapshots():
+    train, valid = embargoed_snapshots("2025-10-31", horizon_months=12)
+    assert [d.strftime("%Y-%m-%d") for d in valid] == ["2025-08-31", "2025-09-30", "2025-10-31"]
+    assert train[0] == pd.Timestamp("2023-11-30") and train[-1] == pd.Timestamp("2024-08-31")
+    assert len(train) == 10
+    train, valid = embargoed_snapshots(
+        "2025-02-28", horizon_months=6, train_months=2, valid_months=1
+    )
+    assert train == [pd.Timestamp("2024-07-31"), pd.Timestamp("2024-08-31")]
+    with pytest.raises(ValueError, match="train_months"):
+        embargoed_snapshots("2025-02-28", horizon_months=6, train_months=0)
+
+
+def test_truth_ceiling_is_label_consistent(trained, city_20k):
+    result = trained["national_4"]
+    ceiling = truth_ceiling(result.validation, city_20k / "city" / "_truth")
+    bad_rate = result.validation["label"].mean()
+    # the label-consistent limit is above any model, and above the violation-only ranking
+    assert ceiling["truth_label_auc"] > result.metrics["reference_lgbm_auc"] + 0.05
+    assert ceiling["truth_label_auc"] > ceiling["truth_violation_auc"]
+    assert ceiling["truth_label_mean_pd"] == pytest.approx(bad_rate, rel=0.15)
+    assert truth_ceiling(result.validation, city_20k / "no_truth") == {}
 
 
 def test_train_promote_and_score_in_a_new_process(tmp_path, capsys):
@@ -103,10 +173,3 @@ def _validation_features(out, model):
             matrix = engine.compute(snapshot, load_catalog()).set_index("uscc")
             frames.append(matrix.loc[part["uscc"], model.features])
     return pd.concat(frames).reset_index(drop=True)
-
-
-def test_lightgbm_reference_is_reported(city_panel):
-    result = train_family(city_panel, load_catalog())
-    m = result.metrics
-    assert 0.6 < m["reference_lgbm_auc"] < 1.0
-    assert m["gap_to_reference"] == pytest.approx(m["reference_lgbm_auc"] - m["valid_auc"])

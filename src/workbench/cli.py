@@ -222,6 +222,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"  the synthetic city's true violation risk reaches AUC "
             f"{m['truth_violation_auc']:.4f} on the same rows"
         )
+    if "truth_label_auc" in m:
+        print(
+            f"  the label's ceiling (Bayes limit, simulated) is AUC "
+            f"{m['truth_label_auc']:.4f} on the same rows"
+        )
     print(f"MLflow run {summary['run_id']}: {summary['model_name']} version {summary['version']}")
     print(f"evidence: {params.out / 'evidence'}")
     if executed is not None:
@@ -546,10 +551,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     """Start the MLflow UI on loopback against the workbench store, until Ctrl-C."""
     import contextlib
+    import signal
 
     from workbench import governance
-
-    import signal
 
     # a service manager (or a test) stops us with SIGTERM: leave through the context
     # manager so the server it started (its own process group) stops too
@@ -631,7 +635,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="fit a scorecard family, validate out of time, log to MLflow")
     p.add_argument("--data", help="ingest output folder (default: the latest ingest)")
     p.add_argument(
-        "--panel", help="training panel parquet (default: 13 month-ends built from the data)"
+        "--panel",
+        help="training panel parquet (default: 10 training month ends, a 12-month embargo, "
+        "3 validation month ends)",
     )
     p.add_argument(
         "--family", default="generic", help="generic, or a pack: food, drugs, special_equipment"

@@ -30,7 +30,6 @@ from workbench import ingest, workspace
 log = logging.getLogger(__name__)
 
 DEFAULT_CYCLE_MONTHS = 6
-PANEL_MONTHS = 13
 
 
 @dataclass(frozen=True)
@@ -71,31 +70,33 @@ def feedback_folder(month: str, data_snapshot: str) -> list[Path]:
     return [folder] if folder else []
 
 
-def panel_as_of(data: Path, month: str, packs: tuple[str, ...] = ()) -> Path:
-    """A training panel whose labels are cut at ``month``'s end (what was known then).
+def panel_as_of(data: Path, month: str, packs: tuple[str, ...] = ()) -> tuple[Path, str]:
+    """A training panel with only the outcomes known at ``month``'s end; and its validation start.
 
-    13 month-end snapshots ending at the latest one whose 12-month outcome window closed
-    by the month's end.
+    The default design of ``workbench train`` (10 training month ends, a 12-month
+    embargo, 3 validation month ends) ending at the latest snapshot whose 12-month outcome
+    window closed by the month's end, labels computed from data cut at that day.
     """
-    from workbench import labels
+    from workbench import labels, train_stage
     from workbench.indicators import load_catalog
-    from workbench.panel import build_panel, latest_labelled_snapshot, month_ends
+    from workbench.panel import build_panel, latest_labelled_snapshot
+    from workbench.train import embargoed_snapshots
 
     definition = labels.load_label_definition()
     known = month_end(month)
-    last = latest_labelled_snapshot(known, definition)
-    first = last - pd.DateOffset(months=PANEL_MONTHS - 1)
+    train, valid = embargoed_snapshots(
+        latest_labelled_snapshot(known, definition),
+        horizon_months=definition.horizon_months,
+        train_months=train_stage.TRAIN_MONTHS,
+        valid_months=train_stage.VALID_MONTHS,
+    )
     frame = build_panel(
-        data / "tables",
-        month_ends(str(first.date()), str(last.date())),
-        load_catalog(packs=packs),
-        definition,
-        known,
+        data / "tables", train + valid, load_catalog(packs=packs), definition, known
     )
     out = workspace.data_dir() / "panel" / f"as-of-{month}"
     out.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out / "panel.parquet", index=False)
-    return out / "panel.parquet"
+    return out / "panel.parquet", str(valid[0].date())
 
 
 class Progress:
@@ -260,7 +261,7 @@ def _train_and_promote(settings: CycleSettings, month: str, data: Path, echo) ->
     """Fit on a panel known at ``month``'s end, then promote through the gates."""
     from workbench import governance, stages, train_stage
 
-    panel = panel_as_of(data, month)
+    panel, validation_from = panel_as_of(data, month)
     out = workspace.data_dir() / "models" / settings.family
     stages.run_stage(
         "train",
@@ -269,7 +270,7 @@ def _train_and_promote(settings: CycleSettings, month: str, data: Path, echo) ->
             "panel": str(panel),
             "family": settings.family,
             "scheme": settings.scheme,
-            "validation_from": "",
+            "validation_from": validation_from,
             "out": str(out),
         },
         month,

@@ -20,12 +20,13 @@ import pandas as pd
 from workbench import labels, workspace
 from workbench.indicators import load_catalog
 from workbench.indicators.stage import latest_ingest
-from workbench.panel import build_panel, latest_labelled_snapshot, month_ends
-from workbench.train import train_family, truth_ceiling
+from workbench.panel import build_panel, latest_labelled_snapshot
+from workbench.train import embargoed_snapshots, train_family, truth_ceiling
 from workbench.training_report import write_artifacts
 from workbench.workspace import atomic_directory, write_json
 
-PANEL_MONTHS = 13
+TRAIN_MONTHS = 10  # month ends fitted on
+VALID_MONTHS = 3  # month ends validated on, out of time, after the embargo
 
 
 class TrainParameters(NamedTuple):
@@ -47,7 +48,7 @@ def resolve_parameters(
     validation_from: str = "",
     out: str = "",
 ) -> TrainParameters:
-    """Check the parameters and fill the defaults (latest ingest; a 13-month panel).
+    """Check the parameters and fill the defaults (latest ingest; the embargoed panel).
 
     Raises:
         ValueError: for a missing folder or file, or a malformed date.
@@ -64,18 +65,30 @@ def resolve_parameters(
     return TrainParameters(data_path, panel_path, family, scheme, validation_from or None, out_path)
 
 
-def default_panel(data: Path, packs: tuple[str, ...]) -> pd.DataFrame:
-    """The 13 month-end snapshots ending at the latest one whose label is observable."""
+def default_snapshots(data: Path) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """Training and validation month ends of the default panel, with the embargo between.
+
+    Validation: the last ``VALID_MONTHS`` month ends whose label is observable; training:
+    ``TRAIN_MONTHS`` month ends whose label windows end before validation begins (see
+    :func:`workbench.train.embargoed_snapshots`).
+    """
     definition = labels.load_label_definition()
     data_snapshot = json.loads((data / "quality.json").read_text(encoding="utf-8"))["snapshot"]
-    last = latest_labelled_snapshot(data_snapshot, definition)
-    first = last - pd.DateOffset(months=PANEL_MONTHS - 1)
+    return embargoed_snapshots(
+        latest_labelled_snapshot(data_snapshot, definition),
+        horizon_months=definition.horizon_months,
+        train_months=TRAIN_MONTHS,
+        valid_months=VALID_MONTHS,
+    )
+
+
+def default_panel(data: Path, packs: tuple[str, ...]) -> pd.DataFrame:
+    """The panel of :func:`default_snapshots` (13 snapshots: 10 training, 3 validation)."""
+    definition = labels.load_label_definition()
+    data_snapshot = json.loads((data / "quality.json").read_text(encoding="utf-8"))["snapshot"]
+    train, valid = default_snapshots(data)
     return build_panel(
-        data / "tables",
-        month_ends(str(first.date()), str(last.date())),
-        load_catalog(packs=packs),
-        definition,
-        data_snapshot,
+        data / "tables", train + valid, load_catalog(packs=packs), definition, data_snapshot
     )
 
 
@@ -86,17 +99,19 @@ def run_training(params: TrainParameters, log_to_mlflow: bool = True) -> dict:
     packs = () if params.family == "generic" else (params.family,)
     catalog = load_catalog(packs=packs)
     panel = pd.read_parquet(params.panel) if params.panel else default_panel(params.data, packs)
+    validation_from = params.validation_from
+    if validation_from is None and params.panel is None:
+        validation_from = str(default_snapshots(params.data)[1][0].date())
     result = train_family(
         panel,
         catalog,
         family=params.family,
         scheme_id=params.scheme,
-        validation_from=params.validation_from,
+        validation_from=validation_from,
     )
     city_truth = _truth_dir(params.data)
-    truth_auc = truth_ceiling(result.validation, city_truth) if city_truth else None
-    if truth_auc is not None:
-        result.metrics["truth_violation_auc"] = truth_auc
+    if city_truth:
+        result.metrics.update(truth_ceiling(result.validation, city_truth))
     summary = {"family": params.family, "metrics": result.metrics, "params": result.params}
     with atomic_directory(params.out) as tmp:
         result.model.save(tmp / "model.pkl")
@@ -106,16 +121,16 @@ def run_training(params: TrainParameters, log_to_mlflow: bool = True) -> dict:
                 result.model,
                 params=result.params,
                 metrics=result.metrics,
-                artifacts=write_artifacts(result, tmp / "evidence", None, truth_auc),
+                artifacts=write_artifacts(result, tmp / "evidence"),
                 input_example=panel[result.model.features].head(5),
                 tags={"stage": "train", "data": str(params.data)},
             )
             summary.update(run_id=run.run_id, model_name=run.model_name, version=run.version)
             # the model card names its run: rewrite it now that the id is known, and log it
-            write_artifacts(result, tmp / "evidence", run.run_id, truth_auc)
+            write_artifacts(result, tmp / "evidence", run.run_id)
             governance_log_file(run.run_id, tmp / "evidence" / "model_card.md")
         else:
-            write_artifacts(result, tmp / "evidence", None, truth_auc)
+            write_artifacts(result, tmp / "evidence")
         write_json(tmp / "run.json", summary)
     return summary
 

@@ -93,9 +93,51 @@ def grade_bad_rate_figure(result: TrainingResult):
     return fig
 
 
-def model_card(
-    result: TrainingResult, run_id: str | None = None, truth_auc: float | None = None
-) -> str:
+def _gaps(m: dict) -> str:
+    """The comparison section: scorecard, LightGBM reference, the city's ceilings."""
+    lines = []
+    if "reference_lgbm_auc" in m:
+        lines.append(
+            f"- 参照模型 LightGBM（同一指标、同一划分，含交互作用）验证期 AUC："
+            f"{m['reference_lgbm_auc']:.4f}，比评分卡高 {m['gap_to_reference']:+.4f}"
+        )
+    if "truth_label_auc" in m:
+        lines.append(
+            f"- 合成城市的标签上限（贝叶斯上限，Bayes limit）：{m['truth_label_auc']:.4f}——"
+            "已知基准日全部隐藏状态时，对同一标签（基准日后12个月内的不良事件）所能达到的最高 AUC"
+        )
+    if "truth_violation_auc" in m:
+        lines.append(
+            f"- 合成城市真实违法概率的 AUC：{m['truth_violation_auc']:.4f}（只含违法本身，"
+            "不是本标签的上限）"
+        )
+    if not lines:
+        return ""
+    text = "\n## 与参照模型、理论上限的差距\n\n" + "\n".join(lines) + "\n"
+    if "truth_label_auc" in m and "reference_lgbm_auc" in m:
+        latent = m["truth_label_auc"] - max(m["reference_lgbm_auc"], m["valid_auc"])
+        verdict = (
+            "差距不超过 0.02，说明可加的评分卡已基本用尽这些指标。"
+            if m["gap_to_reference"] <= 0.02
+            else "差距超过 0.02：应检查指标间的交互作用（可构造组合指标）或分箱设置。"
+        )
+        text += f"""
+如何解读：
+
+- **评分卡 → LightGBM**（{m["gap_to_reference"]:+.4f}）：同一批指标里，更灵活的模型（交互作用、
+  更细的切分）还能多找到的信号。{verdict}
+- **LightGBM → 标签上限**（{latent:+.4f}）：指标本身不包含的信息，换模型无法弥补：企业潜在的
+  违法倾向、法定代表人名下主体的共同风险、正在持续但尚未被发现的违法行为、已立案尚未作出的处罚、
+  僵尸企业状态等。只有新的数据来源（新的指标）才能缩小这部分差距。
+- 真实违法概率的 AUC 低于标签上限：标签记录的是“被发现并公示”的事件，是否被发现取决于投诉、
+  专项执法等发现渠道；无法联系等非违法事件也计入标签。因此它不是本标签的上限。
+- 标签上限由生成器重演基准日后的未来多次模拟估计（`workbench.synth.ceiling`），只用隐藏状态、
+  不看实际标签，是精确上限的下界。
+"""
+    return text
+
+
+def model_card(result: TrainingResult, run_id: str | None = None) -> str:
     """The model card in Markdown (purpose, data, performance, limits)."""
     m, p = result.metrics, result.params
     rows = "\n".join(
@@ -107,16 +149,7 @@ def model_card(
         f"- {row.feature}（{row.名称}）IV {row.iv:.3f}"
         for row in result.iv_table[result.iv_table["decision"] == "selected"].itertuples()
     )
-    ceiling = (
-        f"\n- 合成城市真实违法概率在同一验证样本上的 AUC（违法部分的上限）：{truth_auc:.4f}"
-        if truth_auc is not None
-        else ""
-    )
-    if "reference_lgbm_auc" in m:
-        ceiling += (
-            f"\n- 参照模型 LightGBM（同一指标、同一划分，含交互作用）验证期 AUC："
-            f"{m['reference_lgbm_auc']:.4f}，评分卡差距 {m['gap_to_reference']:+.4f}"
-        )
+    embargo = p.get("embargo_months", 0)
     return f"""# 模型卡：{p["family"]} 评分卡
 
 **内部参考，不对外公开。** 信用风险分类结果只作为配置监管资源的参考，不是对企业的信用评级。
@@ -128,6 +161,8 @@ def model_card(
 - 数据：训练期 {", ".join(p["train_snapshots"])}；验证期（跨时间）
   {", ".join(p["valid_snapshots"])}；训练 {int(m["train_rows"]):,} 行，
   验证 {int(m["valid_rows"]):,} 行，坏样本率 {100 * m["valid_bad_rate"]:.2f}%。
+- 隔离期：训练样本的标签窗口须在验证期开始前结束（间隔 {embargo} 个月），否则训练标签中
+  含有验证期发生的事件，同一企业在两边出现，验证结果虚高。
 - 方法：optbinning 最优分箱（缺失、特殊值单独分箱并使用经验 WoE）、按 IV 与 WoE
   相关性筛选变量、逻辑回归、评分刻度 {p["options"]["base_score"]:.0f} 分对应好坏比
   {p["options"]["base_odds"]:.0f}:1，每 {p["options"]["pdo"]:.0f} 分好坏比翻倍。
@@ -137,13 +172,13 @@ def model_card(
 
 - AUC {m["valid_auc"]:.4f}，KS {m["valid_ks"]:.4f}，Gini {m["valid_gini"]:.4f}，
   Brier {m["valid_brier"]:.4f}；训练期 AUC {m["train_auc"]:.4f}
-- 评分稳定性 PSI（训练期 → 验证期）{m["psi_score"]:.4f}{ceiling}
+- 评分稳定性 PSI（训练期 → 验证期）{m["psi_score"]:.4f}
 - 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}
 
 | 等级 | 含义 | 企业数 | 占比 | 坏样本率 [95% 置信区间] |
 |---|---|---|---|---|
 {rows}
-
+{_gaps(m)}
 ## 入模指标
 
 {features}
@@ -153,15 +188,12 @@ def model_card(
 - 指标中的登记属性（注册资本、法定代表人）和关联关系取数据提取时的现值，无历史。
 - 未被检查的企业其问题未被发现：目标含“抽查发现问题”，受抽查覆盖影响。
 - 评分卡为可加模型，不刻画指标间交互；定性判定（严重违法失信名单等）在评分后单独适用。
+- 注册的模型是经验证的模型，其最近的训练标签止于验证期开始：上线时已比可用数据晚约
+  {embargo} 个月。
 """
 
 
-def write_artifacts(
-    result: TrainingResult,
-    folder: str | Path,
-    run_id: str | None = None,
-    truth_auc: float | None = None,
-) -> Path:
+def write_artifacts(result: TrainingResult, folder: str | Path, run_id: str | None = None) -> Path:
     """Write tables (CSV, Excel-friendly), charts (PNG) and the model card into ``folder``."""
     folder = Path(folder)
     (folder / "binning").mkdir(parents=True, exist_ok=True)
@@ -183,7 +215,7 @@ def write_artifacts(
         fig = make(result)
         fig.savefig(folder / f"{name}.png", dpi=110)
         plt.close(fig)
-    (folder / "model_card.md").write_text(model_card(result, run_id, truth_auc), encoding="utf-8")
+    (folder / "model_card.md").write_text(model_card(result, run_id), encoding="utf-8")
     return folder
 
 
@@ -199,5 +231,9 @@ def metrics_frame(result: TrainingResult) -> pd.DataFrame:
         "psi_score": "评分 PSI（训练→验证）",
         "n_features": "入模指标数",
         "valid_bad_rate": "验证期坏样本率",
+        "reference_lgbm_auc": "参照模型 LightGBM 验证期 AUC",
+        "truth_label_auc": "合成城市标签上限 AUC",
+        "truth_violation_auc": "合成城市真实违法概率 AUC",
     }
+    names = {k: v for k, v in names.items() if k in m}
     return pd.DataFrame({"指标": list(names.values()), "数值": [round(m[k], 4) for k in names]})

@@ -14,6 +14,7 @@ and truth tables), :mod:`.writer` (clean and messy files), :mod:`.truthdoc` (the
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -22,6 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ceiling import GENERATOR_FILE
 from .errors import inject_errors
 from .register import build_register
 from .tables import build_tables, truth_tables
@@ -132,6 +134,9 @@ def generate_city(
             render_truth_readme(reg, world, tl, seed=seed, end=end, rows=rows, messy=messy),
             encoding="utf-8",
         )
+        # what the world depends on (not messy/errors): lets the ceiling re-run the generator
+        generator = {"entities": entities, "months": months, "seed": seed, "end": end}
+        (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -61,6 +61,7 @@ enterprise's true probability. Events of all simulated months are in the contrac
 | `entities.parquet` | one row per register entity: `uscc`, type, industry, `domain`, `base_logit` (intercept + type + industry + capital), `frailty` (persistent, includes the bad-actor shift), `bad_actor`, `cluster_id` (the legal representative, a person), `cluster_size`, `cluster_effect`, `static_logit` = base + frailty + cluster effect, `dormant_since`, `exited_on` |
 | `monthly_risk.parquet` | long: `uscc`, `month` (last day of the month), `p_violation` (float32, the true probability of a new violation that month), `non_compliant` (an open violation episode during the month) — alive enterprises only |
 | `violations.parquet` | every true violation: `uscc`, `month`, `occurred_on`, `severity` (minor/serious/grave), `kind` (supervision domain), `episode_id`, `detected`, `detected_on`, `detected_by` (random_inspection / complaint_inspection / complaint / enforcement), `case_id` of the penalty when one was decided by the snapshot |
+| `generator.json` | `entities`, `months`, `seed`, `end`: the arguments the simulated world depends on (messy and errors only change how it is written); `workbench.synth.ceiling` re-runs the generator from them |
 | `injected_errors.csv` | rows corrupted on purpose (`generate_city(errors=…)`, `workbench synth --errors`): `table`, `source_row` (header = 1), `column`, `written`, `expected_reason` — the quarantine reason the loader must give; empty for a clean city |
 
 ## The model
@@ -141,8 +142,17 @@ Geometric(1/{W.MEAN_EPISODE}) months, unless detected and corrected earlier (cor
 ## Ceilings
 
 The Bayes limit of any model predicting "bad within N months after snapshot s" is reached by the
-true conditional probability, which the truth lets you approximate: e.g. rank enterprises by
-1 − Π_(t in (s, s+N]) (1 − p[i,t]) (violation risk) or compute the event probability by simulation.
+true conditional probability P(label | the whole hidden state at s). The label counts *surfaced*
+events (penalties, listings, inspection findings, including findings that are not violations, such as
+an unreachable shell), so the violation risk 1 − Π_(t in (s, s+N]) (1 − p[i,t]) ranks by only part of it:
+it ignores how exposed an enterprise is to detection (complaints of consumer-facing trades, domain
+enforcement), dormancy (fewer violations but unreachable findings and listings), open episodes and
+cases already detected but not yet decided. `workbench.synth.ceiling` computes the label-consistent
+probability instead: it re-runs this generator (`generator.json`) to s, simulates the label window's
+future many times with fresh random streams, applies `labels.yaml` to each future, and smooths the
+share of bad futures over the hidden state (`workbench train` reports both AUCs on its validation
+rows; the model card explains how to read them). What no indicator can show — the frailty u, the
+cluster effect c, the drift w, an open violation episode — is what separates a model from that limit.
 The best possible detection for an inspection budget of k enterprises in month t is the sum of the k
 largest `non_compliant` indicators times {W.DETECT_INSPECTION}.
 """

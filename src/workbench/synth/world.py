@@ -22,6 +22,8 @@ event after the snapshot, none before establishment or after exit).
 
 from __future__ import annotations
 
+import copy
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -166,8 +168,77 @@ def _trend(rng: np.random.Generator, tl: Timeline) -> tuple[np.ndarray, list[str
     return trend, notes
 
 
-def simulate(reg: Register, tl: Timeline, seed: int) -> World:  # noqa: C901 - one loop, kept whole
+#: What the monthly loop reads and writes (the state of :func:`initial_state`).
+_LOOP_NAMES = (
+    "abn_since",
+    "abn_until",
+    "ages_cut",
+    "ages_val",
+    "ar_overdue_until",
+    "ar_pending_late",
+    "ar_pending_missing",
+    "ar_pending_year",
+    "chg_base",
+    "complaint_task_seq",
+    "consumer",
+    "domain",
+    "domain_detect",
+    "dorm_hazard",
+    "dormant",
+    "dormant_month",
+    "drift",
+    "est_m",
+    "est_year",
+    "exit_day",
+    "exit_hazard",
+    "exit_m",
+    "exit_status",
+    "food_domain",
+    "h",
+    "individual",
+    "jud_base",
+    "latent",
+    "n",
+    "n_ep",
+    "nc_ep",
+    "nc_sev",
+    "nc_until",
+    "ncmat",
+    "on_time_logit",
+    "pending",
+    "reg",
+    "revoke_flag",
+    "risk",
+    "rng_ar",
+    "rng_chg",
+    "rng_comp",
+    "rng_exit",
+    "rng_insp",
+    "rng_jud",
+    "rng_list",
+    "rng_pen",
+    "rng_state",
+    "section_idx",
+    "serious_3y",
+    "serious_until",
+    "sink",
+    "static",
+    "tl",
+    "trend",
+    "w0",
+)
+STATE = frozenset(_LOOP_NAMES) | {"stationary", "trend_notes"}
+
+
+def simulate(reg: Register, tl: Timeline, seed: int) -> World:
     """Run the city month by month."""
+    state = initial_state(reg, tl, seed)
+    advance(state, tl.n)
+    return to_world(state)
+
+
+def initial_state(reg: Register, tl: Timeline, seed: int) -> dict:
+    """Everything the monthly loop carries, before January 2014 (see :func:`advance`)."""
     n = reg.n
     rng_state = child_rng(seed, "dynamics")
     rng_insp = child_rng(seed, "inspections")
@@ -229,8 +300,75 @@ def simulate(reg: Register, tl: Timeline, seed: int) -> World:  # noqa: C901 - o
     ages_val = np.array([v for _, v in AGE_EFFECT])
     pending: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     complaint_task_seq: dict[int, int] = defaultdict(int)
+    carried = locals()
+    return {"month": 0, **{name: carried[name] for name in STATE}}
 
-    for t in range(tl.n):
+
+def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whole
+    """Simulate the months from ``state["month"]`` (0 = 2014-01) up to ``stop`` (excluded).
+
+    The state is updated in place, so a copy taken between months can be continued
+    with other random streams (:func:`fork_state`): same past, another future.
+    """
+    (
+        abn_since,
+        abn_until,
+        ages_cut,
+        ages_val,
+        ar_overdue_until,
+        ar_pending_late,
+        ar_pending_missing,
+        ar_pending_year,
+        chg_base,
+        complaint_task_seq,
+        consumer,
+        domain,
+        domain_detect,
+        dorm_hazard,
+        dormant,
+        dormant_month,
+        drift,
+        est_m,
+        est_year,
+        exit_day,
+        exit_hazard,
+        exit_m,
+        exit_status,
+        food_domain,
+        h,
+        individual,
+        jud_base,
+        latent,
+        n,
+        n_ep,
+        nc_ep,
+        nc_sev,
+        nc_until,
+        ncmat,
+        on_time_logit,
+        pending,
+        reg,
+        revoke_flag,
+        risk,
+        rng_ar,
+        rng_chg,
+        rng_comp,
+        rng_exit,
+        rng_insp,
+        rng_jud,
+        rng_list,
+        rng_pen,
+        rng_state,
+        section_idx,
+        serious_3y,
+        serious_until,
+        sink,
+        static,
+        tl,
+        trend,
+        w0,
+    ) = (state[name] for name in _LOOP_NAMES)
+    for t in range(state["month"], stop):
         year, month = int(tl.cal_year[t]), int(tl.cal_month[t])
         m_start = tl.month_start[t]
         # ---------------------------------------------------------------- exits
@@ -605,16 +743,77 @@ def simulate(reg: Register, tl: Timeline, seed: int) -> World:  # noqa: C901 - o
         h *= DECAY_H
         h += hv
         drift = RHO_DRIFT * drift + SIGMA_DRIFT * rng_state.standard_normal(n)
+    state.update(drift=drift, n_ep=n_ep, month=max(state["month"], stop))
 
+
+#: State that the loop only reads: shared between a state and its forks.
+_READ_ONLY = frozenset(
+    {
+        "ages_cut",
+        "ages_val",
+        "chg_base",
+        "consumer",
+        "domain",
+        "domain_detect",
+        "dorm_hazard",
+        "est_m",
+        "est_year",
+        "exit_hazard",
+        "food_domain",
+        "individual",
+        "jud_base",
+        "latent",
+        "n",
+        "on_time_logit",
+        "reg",
+        "section_idx",
+        "static",
+        "stationary",
+        "tl",
+        "trend",
+        "trend_notes",
+        "w0",
+    }
+)
+
+
+def fork_state(state: dict, key: tuple[int, ...]) -> dict:
+    """A copy of ``state`` that continues with other random streams: same past, new future.
+
+    Every random stream is replaced by one drawn from ``key`` (e.g. seed, month,
+    replicate); the fork's events go to an empty sink, so they are the events of the
+    months it simulates. Used to estimate what could still happen after a snapshot
+    (:mod:`.ceiling`); :func:`simulate` never forks.
+    """
+    fork = {}
+    for name, value in state.items():
+        if name.startswith("rng_"):
+            fork[name] = np.random.default_rng([*key, zlib.crc32(name.encode("utf-8"))])
+        elif name == "sink":
+            fork[name] = _Sink()
+        elif name in _READ_ONLY:
+            fork[name] = value
+        elif isinstance(value, np.ndarray):
+            fork[name] = value.copy()  # object arrays hold immutable strings
+        elif name == "pending":
+            fork[name] = [tuple(copy.copy(x) for x in item) for item in value]
+        else:
+            fork[name] = copy.copy(value)
+    return fork
+
+
+def to_world(state: dict) -> World:
+    """The finished simulation as a :class:`World`."""
+    sink, stationary = state["sink"], state["stationary"]
     events = sink.arrays()
     return World(
         events=events,
-        exit_day=exit_day,
-        exit_status=exit_status,
-        dormant_month=dormant_month,
-        risk=risk,
-        noncompliant=ncmat,
-        truth={"trend_notes": np.array(trend_notes, dtype=object)},
+        exit_day=state["exit_day"],
+        exit_status=state["exit_status"],
+        dormant_month=state["dormant_month"],
+        risk=state["risk"],
+        noncompliant=state["ncmat"],
+        truth={"trend_notes": np.array(state["trend_notes"], dtype=object)},
         drift_sd=float(stationary),
     )
 
