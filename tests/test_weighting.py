@@ -111,3 +111,81 @@ def test_inspection_sample_keeps_verdicts_with_their_weights():
     assert sample["uscc"].tolist() == ["a", "b"]  # no verdict, no label
     assert sample["label"].tolist() == [0, 1]
     assert sample["sample_weight"].tolist() == pytest.approx([50 / 25.5, 1 / 25.5])
+
+
+def test_panel_rows_get_the_probability_of_the_draws_in_their_label_window():
+    from workbench.weighting import attach_inclusion_probabilities, training_weights
+
+    panel = pd.DataFrame(
+        {
+            "uscc": ["a", "a", "b", "c"],
+            "snapshot": pd.to_datetime(["2025-01-31", "2024-01-31", "2025-01-31", "2025-01-31"]),
+        }
+    )
+    draws = pd.DataFrame(
+        {
+            "uscc": ["a", "a", "b"],
+            "snapshot": pd.to_datetime(["2025-06-30", "2025-09-30", "2026-01-31"]),
+            "inclusion_probability": [0.1, 0.5, 0.3],
+        }
+    )
+    out = attach_inclusion_probabilities(panel, draws, horizon_months=12)
+    pi = out["inclusion_probability"].tolist()
+    assert pi[0] == pytest.approx(1 - 0.9 * 0.5)  # two draws inside (2025-01, 2026-01]
+    assert np.isnan(pi[1])  # both draws after its window
+    assert np.isnan(pi[2])  # 2026-01-31 is the window's end: outside [s, s + 12 months)
+    assert np.isnan(pi[3])  # never drawn
+    weights = training_weights(out)
+    raw = np.array([1 / 0.55, 1, 1, 1])
+    assert weights.to_numpy() == pytest.approx(raw / raw.mean())
+
+
+def test_training_uses_the_weights_when_the_panel_carries_them(tmp_path):
+    from workbench.indicators import load_catalog
+    from workbench.train import train_family
+
+    rng = np.random.default_rng(5)
+    snapshots = pd.to_datetime(
+        [*pd.date_range("2022-01-31", periods=4, freq="ME"), "2023-06-30", "2023-07-31"]
+    )
+    n = 1500
+    rows = []
+    for s in snapshots:
+        pen = rng.poisson(0.4, n)
+        age = rng.exponential(80, n)
+        y = rng.random(n) < 1 / (1 + np.exp(-(-2.2 + 0.8 * pen - 0.01 * age)))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "uscc": [f"u{i}" for i in range(n)],
+                    "snapshot": s,
+                    "pen_36m": pen,
+                    "age_months": age,
+                    "label": y.astype(float),
+                    "inclusion_probability": np.where(rng.random(n) < 0.1, 0.25, np.nan),
+                }
+            )
+        )
+    panel = pd.concat(rows, ignore_index=True)
+    keep = ("pen_36m", "age_months")
+    others = [i.id for i in load_catalog().all if i.id not in keep]
+    path = tmp_path / "two.yaml"
+    path.write_text(f"extends: generic\nretire: {others}\nindicators: []\n", encoding="utf-8")
+    catalog = load_catalog(path)
+    assert {i.id for i in catalog.all} == set(keep)
+    weighted = train_family(
+        panel, catalog, validation_from="2023-06-30", reference=False, embargo_months=12
+    )
+    plain = train_family(
+        panel.drop(columns="inclusion_probability"),
+        catalog,
+        validation_from="2023-06-30",
+        reference=False,
+        embargo_months=12,
+    )
+    assert weighted.params["sample_weight"].startswith("1/π for ")
+    assert plain.params["sample_weight"].startswith("none")
+    assert not np.allclose(
+        weighted.model.scorecard.scorecard.estimator_.coef_,
+        plain.model.scorecard.scorecard.estimator_.coef_,
+    )

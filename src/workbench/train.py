@@ -32,6 +32,7 @@ from workbench.grades import CalibratedScheme, grade_table, load_schemes, strict
 from workbench.indicators import Catalog
 from workbench.model import GradingModel
 from workbench.scorecard import ScorecardOptions, fit_scorecard
+from workbench.weighting import training_weights
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +254,19 @@ def train_family(
     monotonic = {i.id: TREND[i.direction] for i in indicators if not i.categorical}
     y_train = train["label"].astype(int).to_numpy()
     y_valid = valid["label"].astype(int).to_numpy()
+    # labels partly made of plan findings: rows a plan drew weigh 1/π (see weighting.py)
+    weights = (
+        training_weights(train).to_numpy()
+        if "inclusion_probability" in train.columns and train["inclusion_probability"].notna().any()
+        else None
+    )
     fitted = fit_scorecard(
-        train[names], y_train, categorical=categorical, monotonic=monotonic, options=options
+        train[names],
+        y_train,
+        categorical=categorical,
+        monotonic=monotonic,
+        options=options,
+        sample_weight=weights,
     )
     train_score, train_pd = fitted.score(train), fitted.pd(train)
     valid_score, valid_pd = fitted.score(valid), fitted.pd(valid)
@@ -299,6 +311,11 @@ def train_family(
             str(d.date()) for d in pd.to_datetime(valid["snapshot"].unique())
         ),
         "options": vars(options),
+        "sample_weight": (
+            f"1/π for {int(train['inclusion_probability'].notna().sum())} plan-drawn rows"
+            if weights is not None
+            else "none (no plan draw in any training label window)"
+        ),
     }
     names_zh = {i.id: i.name for i in indicators}
     points = fitted.points_table()

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from workbench import labels, workspace
+from workbench import labels, weighting, workspace
 from workbench.indicators import load_catalog
 from workbench.indicators.stage import latest_ingest
 from workbench.panel import build_panel, latest_labelled_snapshot
@@ -99,6 +99,9 @@ def run_training(params: TrainParameters, log_to_mlflow: bool = True) -> dict:
     packs = () if params.family == "generic" else (params.family,)
     catalog = load_catalog(packs=packs)
     panel = pd.read_parquet(params.panel) if params.panel else default_panel(params.data, packs)
+    panel = weighting.attach_inclusion_probabilities(
+        panel, weighting.recorded_draws(), labels.load_label_definition().horizon_months
+    )
     validation_from = params.validation_from
     if validation_from is None and params.panel is None:
         validation_from = str(default_snapshots(params.data)[1][0].date())

@@ -148,3 +148,55 @@ def inspection_sample(matched: pd.DataFrame) -> pd.DataFrame:
     out["inclusion_probability"] = part["inclusion_probability"].astype(float).to_numpy()
     out["sample_weight"] = training_weights(out).to_numpy()
     return out.reset_index(drop=True)
+
+
+def recorded_draws(evaluation_root=None) -> pd.DataFrame:
+    """Every plan-drawn, inspected enterprise with a verdict so far: uscc, snapshot, π.
+
+    Read from the evaluation folders' ``training_sample.parquet`` (``snapshot`` is the
+    grading snapshot the draw used).
+    """
+    from pathlib import Path
+
+    from workbench import workspace
+
+    root = Path(evaluation_root) if evaluation_root else workspace.data_dir() / "evaluation"
+    parts = [
+        pd.read_parquet(p, columns=["uscc", "snapshot", "inclusion_probability"])
+        for p in sorted(root.glob("*/*/training_sample.parquet"))
+    ]
+    if not parts:
+        return pd.DataFrame(columns=["uscc", "snapshot", "inclusion_probability"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def attach_inclusion_probabilities(
+    panel: pd.DataFrame, draws: pd.DataFrame, horizon_months: int
+) -> pd.DataFrame:
+    """The panel with ``inclusion_probability`` for rows whose label window saw a plan draw.
+
+    A row (enterprise, snapshot s) is drawn-dependent when a plan drew and inspected the
+    enterprise at a grading snapshot g with s ≤ g < s + horizon: that inspection's finding
+    can make the row's label. Several draws in one window combine as the probability of
+    being drawn at least once, 1 − Π(1 − π). Other rows keep an empty π (weight 1).
+    """
+    out = panel.copy()
+    out["inclusion_probability"] = np.nan
+    if draws.empty or panel.empty:
+        return out
+    d = draws.assign(uscc=draws["uscc"].astype(str), g=pd.to_datetime(draws["snapshot"]))[
+        ["uscc", "g", "inclusion_probability"]
+    ]
+    rows = out[["uscc", "snapshot"]].assign(
+        uscc=out["uscc"].astype(str), s=pd.to_datetime(out["snapshot"]), row=np.arange(len(out))
+    )
+    joined = rows.merge(d, on="uscc", how="inner")
+    window_end = joined["s"] + pd.DateOffset(months=horizon_months)
+    inside = joined[(joined["g"] >= joined["s"]) & (joined["g"] < window_end)]
+    if inside.empty:
+        return out
+    missed = (1 - inside["inclusion_probability"].astype(float)).groupby(inside["row"]).prod()
+    out.iloc[missed.index.to_numpy(), out.columns.get_loc("inclusion_probability")] = (
+        1 - missed
+    ).to_numpy()
+    return out
