@@ -36,3 +36,15 @@ def test_the_font_has_the_glyphs_we_print():
     charmap = font.get_charmap()
     for ch in "记名率覆盖率隔离原因市场主体名录数据质量报告年月日":
         assert ord(ch) in charmap, ch
+
+
+def test_error_bars_are_never_negative_and_missing_is_zero():
+    import numpy as np
+
+    from workbench.report import error_bars
+
+    bars = error_bars([0.0, 0.5, np.nan], [1e-17, 0.4, np.nan], [0.2, 0.7, np.nan], scale=100)
+    assert bars.shape == (2, 3)
+    assert bars[:, 0].tolist() == [0.0, 20.0]  # the bound a rounding error above 0
+    assert np.allclose(bars[:, 1], [10.0, 20.0])
+    assert bars[:, 2].tolist() == [0.0, 0.0]

@@ -345,12 +345,12 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
 
     fig, ax = plt.subplots(figsize=(7, 4))
     rate = grades["hit_rate"].to_numpy(dtype=float)
-    err = np.vstack([rate - grades["hit_low"], grades["hit_high"] - rate])
+    err = report.error_bars(rate, grades["hit_low"], grades["hit_high"])
     ax.bar(
         x,
         rate,
         color="#3b6ea5",
-        yerr=np.nan_to_num(err),
+        yerr=err,
         capsize=4,
         label="本次抽查检出率（95% 区间）",
     )
@@ -372,10 +372,8 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     fig, ax = plt.subplots(figsize=(7, 4))
     labels = [*grades["grade"], "合计"]
     est = table["est_rate"].to_numpy(dtype=float)
-    err = np.vstack([est - table["est_low"], table["est_high"] - est])
-    ax.errorbar(
-        np.arange(len(labels)), est, yerr=np.nan_to_num(err), fmt="o", capsize=4, color="#2c7a4b"
-    )
+    err = report.error_bars(est, table["est_low"], table["est_high"])
+    ax.errorbar(np.arange(len(labels)), est, yerr=err, fmt="o", capsize=4, color="#2c7a4b")
     ax.set_xticks(np.arange(len(labels)), labels)
     ax.set_ylabel("估计违法率（按入样概率加权）")
     ax.set_title("全体市场主体违法率估计（Horvitz–Thompson，95% 区间）")
@@ -387,7 +385,7 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
         ax.errorbar(
             grades[pd_col],
             rate,
-            yerr=np.nan_to_num(np.vstack([rate - grades["hit_low"], grades["hit_high"] - rate])),
+            yerr=report.error_bars(rate, grades["hit_low"], grades["hit_high"]),
             fmt="o",
             capsize=4,
             color="#3b6ea5",
@@ -431,7 +429,7 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     ax.bar(
         names,
         values,
-        yerr=[lows, highs],
+        yerr=np.clip(np.nan_to_num([lows, highs]), 0, None),
         capsize=4,
         color=["#3b6ea5", "#c0392b", "#95a5a6", "#7f8c8d"][: len(names)],
     )

@@ -70,3 +70,18 @@ def render_html(notebook: str | Path, html: str | Path) -> Path:
     ]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return html
+
+
+def error_bars(value, low, high, scale: float = 1.0):
+    """Matplotlib ``yerr`` (2 × n) from a value and its interval: missing → 0, never negative.
+
+    An interval bound computed separately (Wilson, HT) can sit a rounding error on the
+    wrong side of the value when the value is 0 or 1; matplotlib refuses a negative
+    error bar, and a chart must not fail a month's report for that.
+    """
+    import numpy as np
+
+    value, low, high = (np.asarray(v, dtype=float) for v in (value, low, high))
+    below = np.clip(np.nan_to_num(value - low), 0, None)
+    above = np.clip(np.nan_to_num(high - value), 0, None)
+    return np.vstack([below, above]) * scale

@@ -81,7 +81,7 @@ def grade_bad_rate_figure(result: TrainingResult):
     t = result.grade_table
     fig, ax = plt.subplots(figsize=(6, 3.8))
     rate = 100 * t["bad_rate"]
-    err = [100 * (t["bad_rate"] - t["ci_low"]), 100 * (t["ci_high"] - t["bad_rate"])]
+    err = report.error_bars(t["bad_rate"], t["ci_low"], t["ci_high"], scale=100)
     ax.bar(t["grade"], rate, color="#3b6ea5", yerr=err, capsize=4)
     tops = 100 * t["ci_high"]
     for x, (r, top, share) in enumerate(zip(rate, tops, t["share"], strict=True)):

@@ -452,6 +452,19 @@ def _check_indicator(ind: Indicator, where: str) -> None:
             raise CatalogError(f"{where}: {_allowed('applies_to', entity_type, types)}")
 
 
+def filter_condition(condition) -> tuple[str, object]:
+    """One filter entry as (operator, value): ``{op: v}``, ``[values]`` → in, else eq.
+
+    The single reading of the filter syntax, shared by the SQL the engine compiles and by
+    the synthetic city's ceiling simulation, so the two cannot drift apart.
+    """
+    if isinstance(condition, dict):
+        return next(iter(condition.items()))
+    if isinstance(condition, list):
+        return "in", condition
+    return "eq", condition
+
+
 def _check_filter(spec, view: SourceView, where: str) -> None:
     if not isinstance(spec, dict):
         raise CatalogError(f"{where}: a filter is a mapping column → condition")

@@ -39,6 +39,7 @@ from .catalog import (
     Catalog,
     Indicator,
     Pack,
+    filter_condition,
 )
 
 log = logging.getLogger(__name__)
@@ -173,12 +174,7 @@ class Engine:
         parts = []
         for column, condition in spec.items():
             col = _ident(column)
-            if isinstance(condition, dict):
-                op, value = next(iter(condition.items()))
-            elif isinstance(condition, list):
-                op, value = "in", condition
-            else:
-                op, value = "eq", condition
+            op, value = filter_condition(condition)
             if op == "eq":
                 parts.append(f"{col} = {_lit(value)}" if value is not None else f"{col} IS NULL")
             elif op == "in":

@@ -40,6 +40,7 @@ from workbench.leadership_report.markup import (
     pct,
     region_label,
 )
+from workbench.report import error_bars
 
 #: Region × industry cells with fewer enterprises are left blank (统计披露控制): a share
 #: over a handful of enterprises is noise and close to naming them (as in the grade stage).
@@ -294,7 +295,7 @@ def _per_grade_figure(per_grade: pd.DataFrame, overview: dict) -> str:
     ax.errorbar(
         x,
         rate * 100,
-        yerr=[np.nan_to_num(rate - low) * 100, np.nan_to_num(high - rate) * 100],
+        yerr=error_bars(rate, low, high, scale=100),
         fmt="none",
         ecolor="#333",
         capsize=4,

@@ -18,7 +18,6 @@ every file byte for byte with the recorded draw; a difference raises
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import workspace
+from workbench.integrity import sha256_file
 from workbench.sampling import budget as budget_mod
 from workbench.sampling import draw as draw_mod
 from workbench.sampling import inspectors as insp_mod
@@ -169,21 +169,13 @@ def _grade_month(grades_dir: Path) -> str:
     return f"{pd.Timestamp(snap):%Y-%m}"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _entry(path: Path, base: Path) -> dict:
     """An input file as recorded: its path relative to its folder and its SHA-256.
 
     Relative paths keep draw.json the same wherever the workspace lies, so a copy of the
     inputs elsewhere (an auditor's) replays to the same bytes; the hash identifies it.
     """
-    return {"file": path.relative_to(base).as_posix(), "sha256": _sha256(path)}
+    return {"file": path.relative_to(base).as_posix(), "sha256": sha256_file(path)}
 
 
 def _read_grades(grades_dir: Path) -> tuple[pd.DataFrame, list[str], dict[str, str], str]:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import contract
+from workbench.indicators.catalog import filter_condition
 
 from . import vocab
 from .register import build_register
@@ -180,12 +181,7 @@ def _matches(frame: pd.DataFrame, spec: dict, where: str) -> np.ndarray:
                 f"available: {', '.join(c for c in frame.columns if c != 'ent')}"
             )
         values = frame[column]
-        if isinstance(condition, dict):
-            op, value = next(iter(condition.items()))
-        elif isinstance(condition, list):
-            op, value = "in", condition
-        else:
-            op, value = "eq", condition
+        op, value = filter_condition(condition)
         missing = values.isna().to_numpy() | (values.to_numpy(dtype=object) == -1)
         if op == "eq" and value is None:
             hit = missing
