@@ -246,7 +246,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     """Grade every active enterprise as of a month (through the stage notebook)."""
-    from workbench import grading, stages
+    from workbench import governance, grading, stages
 
     params = grading.resolve_parameters(
         args.snapshot or "",
@@ -256,7 +256,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         args.overrides or "",
         args.out or "",
     )
-    governance_check(params.family, params.alias)  # fail before any notebook or file
+    governance.resolve_alias(params.family, params.alias)  # fail before notebook or file
     if args.no_notebook:
         grading.run_grading(params)
         executed = None
@@ -275,13 +275,6 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
     _print_grades(params.out, executed)
     return 0
-
-
-def governance_check(family: str, alias: str) -> None:
-    """Raise ModelNotFoundError (exit 2, clear message) when the alias resolves to nothing."""
-    from workbench import governance
-
-    governance.resolve_alias(family, alias)
 
 
 def _print_grades(out: Path, executed: Path | None) -> None:

@@ -10,6 +10,7 @@ ones into the sentences an inspector reads ("近36个月投诉举报次数 3：�
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -99,19 +100,13 @@ def reasons(
     return pd.DataFrame(out, index=contrib.index)
 
 
-_TEXT_CACHE: dict = {}
-
-
 def _cached_value_text(value) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return "无记录"
-    try:
-        key = (type(value), value)
-        hit = _TEXT_CACHE.get(key)
-    except TypeError:  # unhashable: format directly
-        return _value_text(value)
-    if hit is None:
-        hit = _value_text(value)
-        if len(_TEXT_CACHE) < 200_000:
-            _TEXT_CACHE[key] = hit
-    return hit
+        return "无记录"  # NaN ≠ NaN: never a cache key
+    return _typed_value_text(type(value), value)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _typed_value_text(_kind: type, value) -> str:
+    """Cached by type and value: 1 and 1.0 are equal keys but not the same text."""
+    return _value_text(value)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -250,13 +249,6 @@ def read_grades(folder: str | Path) -> pd.DataFrame:
     return pd.read_parquet(Path(folder) / "grades.parquet")
 
 
-def _clean_stale_temporaries(target: Path) -> None:
-    """Remove temporary folders a killed earlier run of this month left behind."""
-    for stale in target.parent.glob(f".{target.name}.tmp-*"):
-        log.warning("removing %s, left by an interrupted run", stale)
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def run_grading(params: GradeParameters) -> dict:
     """Grade every active enterprise as of the snapshot; write and sign the month's folder."""
     started = time.perf_counter()
@@ -321,7 +313,6 @@ def run_grading(params: GradeParameters) -> dict:
     }
     if not summary["catalog_matches_model"]:
         log.warning("the indicator catalog changed since the model was trained")
-    _clean_stale_temporaries(params.out)
     with atomic_directory(params.out) as tmp:
         _write_grade_files(rows, tmp)
         distribution.to_csv(tmp / "distribution.csv", index=False, encoding="utf-8-sig")

@@ -71,11 +71,13 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
 
     A failure (an exception inside the block, a crash) leaves ``target`` exactly as it
     was: earlier outputs are never half-overwritten. On success the old ``target`` is
-    replaced as a whole.
+    replaced as a whole. The temporary sibling is named after the writing process, so
+    one a killed earlier run left behind is removed here, and a live one never is.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    _remove_abandoned(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         yield tmp
     except BaseException:
@@ -89,6 +91,24 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Delete temporary siblings of ``target`` whose writing process no longer exists."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def write_json(path: str | Path, payload: object) -> None:
