@@ -62,7 +62,8 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--months", type=int, default=36)
     args = parser.parse_args()
-    from workbench import ingest, synth
+    from workbench.demo import synth
+    from workbench.stages import ingest
 
     work = Path(tempfile.mkdtemp(prefix="bench-ind-"))
     try:

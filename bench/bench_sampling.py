@@ -33,8 +33,9 @@ import pandas as pd
 
 from workbench.sampling import draw as draw_mod
 from workbench.sampling import inspectors as insp_mod
-from workbench.sampling import population, stage
+from workbench.sampling import population
 from workbench.sampling.plan import load_plan
+from workbench.stages import sample as stage
 
 COUNTIES = [
     "410402",

@@ -42,8 +42,8 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from workbench.indicators import load_catalog
-from workbench.scorecard import fit_scorecard
-from workbench.train import (
+from workbench.scoring.scorecard import fit_scorecard
+from workbench.scoring.train import (
     LGBM_REFERENCE,
     TREND,
     default_validation_from,
@@ -195,8 +195,8 @@ FLOWS = {
 
 def load_split(panel_path: str | None):
     """The panel (default: the train stage's) split with the 12-month embargo."""
-    from workbench import train_stage
-    from workbench.indicators.stage import latest_ingest
+    from workbench.stages import train as train_stage
+    from workbench.stages.indicators import latest_ingest
 
     if panel_path:
         panel = pd.read_parquet(panel_path)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import workspace
-from workbench.model import GradingModel
+from workbench.scoring.model import GradingModel
 
 ROWS = 1_000_000
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench import uscc, workspace
+from workbench import workspace
+from workbench.contract import uscc
 
 SCHEME = {
     "id": "national_4",
@@ -128,11 +129,14 @@ def write_grades(month: str, grades: pd.DataFrame, migration: pd.DataFrame | Non
 
 
 def write_plan(month: str, tasks: pd.DataFrame) -> Path:
-    """Write ``data/sampling/<month>/<plan_id>/tasks.parquet``."""
-    folder = workspace.data_dir() / "sampling" / month / str(tasks["plan_id"].iloc[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    tasks.to_parquet(folder / "tasks.parquet", index=False)
-    return folder
+    """Write a plan folder: its task list and a minimal draw record."""
+    plan_id = str(tasks["plan_id"].iloc[0])
+    folder = workspace.current().plans.at(month, plan_id)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    tasks.to_parquet(folder.file("tasks"), index=False)
+    record = {"plan_id": plan_id, "month": month, "seed": 0}
+    folder.file("draw").write_text(json.dumps(record), encoding="utf-8")
+    return folder.path
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from workbench import browser
+from workbench.reporting import browser
 
 PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>测试页</title>
 <style>body { font-family: "Noto Sans CJK SC", sans-serif; margin: 0; }

@@ -13,8 +13,8 @@ def test_docs_data_contract_is_generated_from_the_module():
 
 
 def test_every_shared_contract_table_and_column_is_in_the_module():
-    # The tables and required columns of shared/data-contract.md v1 (the interface we
-    # must not break), written out here independently of the module.
+    # The tables and required columns of data contract v1 (docs/sources.md; the interface
+    # we must not break), written out here independently of the module.
     required = {
         "enterprises": [
             "uscc",

@@ -9,7 +9,8 @@ an index of leadership reports.
 import pandas as pd
 import pytest
 
-from workbench import cli, cycle, governance, integrity
+from workbench import cli, cycle, governance
+from workbench.workspace import integrity
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning:mlflow.*"),
@@ -46,8 +47,9 @@ def test_demo_runs_two_months_through_every_stage(tmp_path, monkeypatch, capsys)
     assert cli.main(args) == 0
     out = capsys.readouterr().out
     first, second = "2026-08", "2026-09"
-    assert f"[1/2 {first}] train + promote (no champion yet): done" in out
-    assert f"[2/2 {second}] ingest (with the results of earlier plans fed back): done" in out
+    assert f"[1/2 {first}] train (模型训练): done" in out
+    assert f"[1/2 {first}] promote (模型晋级): done" in out
+    assert f"[2/2 {second}] ingest (数据归集): done" in out
     assert "lift" in out and "reports/index.html" in out and "workbench ui" in out
 
     data = home / "data"
@@ -63,7 +65,7 @@ def test_demo_runs_two_months_through_every_stage(tmp_path, monkeypatch, capsys)
     inspections = pd.read_parquet(data / "ingest" / second / "tables" / "inspections.parquet")
     fed = inspections[inspections["plan_id"] == "demo_monthly"]
     assert len(fed) > 0 and set(fed["task_id"]) <= set(results["task_id"])
-    assert cli.main(["sample", "--month", second, "--replay"]) == 0
+    assert cli.main(["sample", "demo_monthly", "--month", second, "--replay"]) == 0
     # MLflow holds a training run, a grading run per month and a health run per month
     from mlflow import MlflowClient
 

@@ -2,13 +2,18 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from evaluation_data import draw_plan, grades_from_truth, private_home, write_grades, write_plan
 
-from workbench import evaluate, evaluate_stage, results, workspace
+from workbench import workspace
+from workbench.errors import WorkbenchError
+from workbench.evaluation import estimators as evaluate
+from workbench.evaluation import results_notice
+from workbench.stages import evaluate as evaluate_stage
 
 Z = 1.959963984540054
 
@@ -158,14 +163,16 @@ def evaluated(clean_city, home):
     }
     tasks = draw_plan(frame, drawn, plan_id="SSJ-TEST-2026-09", snapshot="2026-09-30")
     plan_dir = write_plan(MONTH, tasks)
-    params = evaluate_stage.resolve_parameters(month=MONTH, seed=3)
+    params = evaluate_stage.resolve(
+        evaluate_stage.Parameters(month=MONTH, seed=3, provider="demo")
+    )
     summary = evaluate_stage.run_evaluation(params)
     return params, summary, tasks, grades, plan_dir
 
 
 def test_stage_writes_every_output(evaluated):
     params, summary, tasks, grades, _ = evaluated
-    out = params.out
+    out = Path(params.out)
     assert out == workspace.data_dir() / "evaluation" / MONTH / "SSJ-TEST-2026-09"
     for name in (
         "results.parquet", "reconciliation.json", "reconciliation.csv", "per_grade.csv",
@@ -174,23 +181,24 @@ def test_stage_writes_every_output(evaluated):
         "charts/estimates.png", "charts/calibration.png", "charts/lift.png",
     ):  # fmt: skip
         assert (out / name).is_file(), name
-    assert summary["results_source"].startswith("simulated")
+    assert summary["results_source"] == "supplied by the demo provider"
     assert summary["drawn"] == len(tasks)
     assert summary["inspected"] + summary["tasks_without_result"] == len(tasks)
     rec = json.loads((out / "reconciliation.json").read_text(encoding="utf-8"))
     assert rec["tasks_without_result"] == summary["tasks_without_result"]
     notice = pd.read_csv(out / "public/results_notice.csv", encoding="utf-8-sig", dtype=str)
-    assert list(notice.columns) == list(results.NOTICE_COLUMNS.values())
+    assert list(notice.columns) == list(results_notice.NOTICE_COLUMNS.values())
     assert len(notice) == len(tasks)
     public = set(notice.to_numpy().ravel().astype(str))
     assert not public & set(tasks["stratum"]) and not public & set(grades["grade"])
     events = pd.read_parquet(out / "results.parquet")
-    assert len(events) == summary["inspected"] and (events["plan_id"] == params.plan_id).all()
+    assert len(events) == summary["inspected"] and (events["plan_id"] == params.plan).all()
 
 
 def test_stage_figures_hold_together(evaluated):
     params, summary, tasks, grades, _ = evaluated
-    table = pd.read_csv(params.out / "per_grade.csv", encoding="utf-8-sig").set_index("grade")
+    table = pd.read_csv(Path(params.out) / "per_grade.csv", encoding="utf-8-sig")
+    table = table.set_index("grade")
     assert list(table.index) == ["A", "B", "C", "D", "合计"]
     assert table.loc[["A", "B", "C", "D"], "drawn"].sum() == len(tasks)
     # only triggered A were in the frame: coverage says so; D was drawn in full
@@ -211,12 +219,14 @@ def test_stage_figures_hold_together(evaluated):
 
 def test_explicit_results_file_and_its_errors(evaluated, tmp_path):
     params, _, tasks, _, _ = evaluated
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        evaluate_stage.resolve_parameters(month=MONTH, results_file=str(tmp_path / "no.csv"))
-    with pytest.raises(ValueError, match="simulate is 'maybe'"):
-        evaluate_stage.resolve_parameters(month=MONTH, simulate="maybe")
-    with pytest.raises(FileNotFoundError, match="plans of 2026-09: SSJ-TEST-2026-09"):
-        evaluate_stage.resolve_parameters(month=MONTH, plan_id="NOPE")
+    with pytest.raises(WorkbenchError, match="does not exist"):
+        evaluate_stage.resolve(
+            evaluate_stage.Parameters(month=MONTH, results=str(tmp_path / "no.csv"))
+        )
+    with pytest.raises(WorkbenchError, match="unknown provider 'maybe'; installed: demo"):
+        evaluate_stage.resolve(evaluate_stage.Parameters(month=MONTH, provider="maybe"))
+    with pytest.raises(WorkbenchError, match="plans of 2026-09: SSJ-TEST-2026-09"):
+        evaluate_stage.resolve(evaluate_stage.Parameters(month=MONTH, plan="NOPE"))
     path = tmp_path / "inspections.csv"
     pd.DataFrame(
         {
@@ -227,7 +237,9 @@ def test_explicit_results_file_and_its_errors(evaluated, tmp_path):
         }
     ).to_csv(path, index=False, encoding="utf-8-sig")
     out = tmp_path / "eval"
-    p = evaluate_stage.resolve_parameters(month=MONTH, results_file=str(path), out=str(out))
+    p = evaluate_stage.resolve(
+        evaluate_stage.Parameters(month=MONTH, results=str(path), out=str(out))
+    )
     summary = evaluate_stage.run_evaluation(p, charts=False)
     assert summary["inspected"] == 40 and summary["found"] == 0
     assert summary["tasks_without_result"] == len(tasks) - 40
@@ -241,7 +253,7 @@ def test_evaluate_notebook_runs_by_papermill(evaluated, tmp_path):
     papermill.execute_notebook(
         str(workspace.notebooks_dir() / "06_evaluate.ipynb"),
         str(executed),
-        parameters={"month": MONTH, "plan_id": params.plan_id, "simulate": "no"},
+        parameters={"month": MONTH, "plan": params.plan},
         kernel_name="python3",
         progress_bar=False,
     )

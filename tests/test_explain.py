@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import explain
-from workbench.scorecard import fit_scorecard
+from workbench.grading import explain
+from workbench.scoring.scorecard import fit_scorecard
 
 
 @pytest.fixture(scope="module")

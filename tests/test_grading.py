@@ -12,14 +12,18 @@ import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import cli, governance, grading, integrity
+from workbench import cli, governance
+from workbench import workspace as wb_workspace
 from workbench.indicators import load_catalog
 from workbench.indicators.engine import Engine
+from workbench.stages import grade as grading
+from workbench.workspace import integrity
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning:mlflow.*"),
@@ -36,7 +40,8 @@ PERMISSIVE_GATES = (
 @pytest.fixture(scope="module")
 def workspace(clean_city, tmp_path_factory):
     """Ingested city + promoted champion + grades for the last two months."""
-    from workbench import ingest, train_stage
+    from workbench.stages import ingest
+    from workbench.stages import train as train_stage
 
     home = tmp_path_factory.mktemp("grading-home")
     with pytest.MonkeyPatch.context() as mp:
@@ -45,17 +50,19 @@ def workspace(clean_city, tmp_path_factory):
         mp.delenv(integrity.KEY_ENV, raising=False)
         mp.delenv(governance.URI_VARIABLE, raising=False)
         (home / "pyproject.toml").write_text("# test home\n")
-        params = ingest.resolve_parameters(str(clean_city))
-        ingest.run_ingest(params.data, params.snapshot, params.out)
-        summary = train_stage.run_training(train_stage.resolve_parameters(data=str(params.out)))
+        report = ingest.run_ingest(clean_city, None)
+        data = Path(report["out"])
+        summary = train_stage.run_training(
+            train_stage.resolve(train_stage.Parameters(data=str(data)))
+        )
         gates = home / "gates.yaml"
         gates.write_text(PERMISSIVE_GATES, encoding="utf-8")
         assert governance.promote(summary["run_id"], gates=str(gates)).promoted
-        last = pd.Period(params.snapshot[:7], "M")
+        last = pd.Period(report["snapshot"][:7], "M")
         months = [str(last - 1), str(last)]
         for month in months:
-            assert cli.main(["grade", "--snapshot", month, "--no-notebook"]) == 0
-        yield {"home": home, "months": months, "data": params.out, "run": summary}
+            assert cli.main(["grade", "--month", month, "--no-notebook"]) == 0
+        yield {"home": home, "months": months, "data": data, "run": summary}
 
 
 def _folder(workspace, month):
@@ -208,10 +215,10 @@ def test_missing_alias_or_model_fails_clearly_and_writes_nothing(workspace, caps
         mp.setenv("WORKBENCH_HOME", str(workspace["home"]))
         out = workspace["home"] / "never"
         month = workspace["months"][1]
-        assert cli.main(["grade", "--snapshot", month, "--alias", "nosuch", "--out", str(out)]) == 2
+        assert cli.main(["grade", "--month", month, "--alias", "nosuch", "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert "has no version with alias 'nosuch'" in err and "champion→v" in err
-        assert cli.main(["grade", "--snapshot", month, "--family", "drugs", "--out", str(out)]) == 2
+        assert cli.main(["grade", "--month", month, "--family", "drugs", "--out", str(out)]) == 2
         assert "no registered model workbench-drugs" in capsys.readouterr().err
         assert not out.exists()
         assert not list(out.parent.glob(".never*"))
@@ -220,13 +227,14 @@ def test_missing_alias_or_model_fails_clearly_and_writes_nothing(workspace, caps
 KILLER = textwrap.dedent(
     """
     import os, signal, sys
-    from workbench import grading, integrity
+    from workbench.stages import grade
+    from workbench.workspace import integrity
 
     def crash(*args, **kwargs):  # the process dies while the folder is half written
         os.kill(os.getpid(), signal.SIGKILL)
 
     integrity.write_manifest = crash
-    grading.run_grading(grading.resolve_parameters(sys.argv[1], log_to_mlflow=False))
+    grade.run(grade.resolve(grade.Parameters(month=sys.argv[1], mlflow=False)))
     """
 )
 
@@ -239,7 +247,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_month_intact(workspace):
     env[integrity.KEY_ENV_FILE] = str(workspace["home"] / ".workbench" / "signing.key")
     third = str(pd.Period(second, "M") + 1)  # a month past the data: refused, nothing written
     proc = subprocess.run([sys.executable, "-c", KILLER, third], env=env, capture_output=True)
-    assert proc.returncode != 0 and b"before the snapshot" in proc.stderr
+    assert proc.returncode != 0 and b"ingest that month first" in proc.stderr
     # re-grade the first month and die before the manifest: the old folder must survive
     proc = subprocess.run([sys.executable, "-c", KILLER, first], env=env, capture_output=True)
     assert proc.returncode == -signal.SIGKILL
@@ -249,8 +257,8 @@ def test_a_run_killed_mid_write_leaves_the_previous_month_intact(workspace):
     assert leftovers  # the killed run's temporary folder, never read as a month
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_HOME", str(workspace["home"]))
-        assert grading.graded_months() == [first, second]
+        assert wb_workspace.current().grades.months() == [first, second]
         assert integrity.verify(root / first).ok
-        grading.run_grading(grading.resolve_parameters(first, log_to_mlflow=False))
+        grading.run(grading.resolve(grading.Parameters(month=first, mlflow=False)))
         assert not list(root.glob(f".{first}.tmp-*"))  # the next run cleans it up
         assert integrity.verify(root / first).ok

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from evaluation_data import SCHEME, make_codes, private_home, write_grades
 
-from workbench import governance, health, workspace
-from workbench.train import population_stability
+from workbench import governance, workspace
+from workbench.scoring.train import population_stability
+from workbench.stages import health
 
 
 def test_psi_against_hand_computed_values():

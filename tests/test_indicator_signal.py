@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from workbench import labels, synth
+from workbench.demo import synth
 from workbench.indicators import Engine, load_catalog
 from workbench.indicators.signal import information_value, iv_table
-from workbench.panel import latest_labelled_snapshot
+from workbench.scoring import labels
+from workbench.scoring.panel import latest_labelled_snapshot
 
 DATA_SNAPSHOT = synth.DEFAULT_END
 

@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import ingest, labels, uscc
+from workbench.contract import uscc
 from workbench.indicators import CatalogError, Engine, load_catalog
 from workbench.indicators.catalog import Catalog, Indicator
+from workbench.scoring import labels
+from workbench.stages import ingest
 
 S = "2025-06-30"  # the snapshot of the hand-made world
 DATA_SNAPSHOT = "2026-07-31"

@@ -5,7 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from workbench import cli, ingest, stages, synth
+from workbench import cli
+from workbench.demo import synth
+from workbench.stages import indicators, ingest, runner
 
 
 @pytest.fixture(scope="module")
@@ -17,11 +19,12 @@ def ingested(clean_city, tmp_path_factory):
 
 def test_indicators_notebook_runs_by_papermill(ingested, tmp_path):
     out = tmp_path / "indicators"
-    executed = stages.run_stage(
+    executed = runner.execute(
         "indicators",
-        {"data": str(ingested), "snapshot": "2026-09-30", "packs": "food,drugs", "out": str(out)},
-        "test-indicators",
-    )
+        indicators.Parameters(
+            data=str(ingested), as_of="2026-09-30", packs="food,drugs", out=str(out)
+        ),
+    ).executed
     nb = json.loads(executed.read_text(encoding="utf-8"))
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors == []

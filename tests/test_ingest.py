@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import contract, ingest, load, stages, synth, uscc
+from workbench import contract
+from workbench.contract import uscc
+from workbench.demo import synth
+from workbench.intake import load
+from workbench.stages import ingest, notebook, runner
+from workbench.workspace.folders import IngestFolder
 
 SNAPSHOT = synth.DEFAULT_END
 
@@ -186,9 +191,10 @@ def test_missing_event_table_is_reported_once(city_copy, tmp_path):
 
 def test_ingest_notebook_runs_by_papermill_and_renders(clean_city, tmp_path):
     out = tmp_path / "ingest"
-    executed = stages.run_stage(
-        "ingest", {"data": str(clean_city), "snapshot": SNAPSHOT, "out": str(out)}, "test-month"
+    outcome = runner.execute(
+        "ingest", ingest.Parameters(data=str(clean_city), as_of=SNAPSHOT, out=str(out))
     )
+    executed = outcome.executed
     assert executed.is_file() and executed.with_suffix(".html").is_file()
     assert (
         json.loads((out / "quality.json").read_text(encoding="utf-8"))["attribution"]["rate"] == 1
@@ -208,7 +214,7 @@ def test_ingest_notebook_runs_by_papermill_and_renders(clean_city, tmp_path):
 
 def test_stage_refuses_unknown_parameters():
     with pytest.raises(ValueError, match="no parameter.*snapshott"):
-        stages.run_stage("ingest", {"snapshott": SNAPSHOT}, "never")
+        notebook.run_notebook("01_ingest.ipynb", {"snapshott": SNAPSHOT}, "never")
 
 
 def test_cli_ingest_prints_where_the_report_is(clean_city, tmp_path, capsys):
@@ -220,7 +226,7 @@ def test_cli_ingest_prints_where_the_report_is(clean_city, tmp_path, capsys):
             "ingest",
             "--data",
             str(clean_city),
-            "--snapshot",
+            "--as-of",
             SNAPSHOT,
             "--out",
             str(out),
@@ -305,8 +311,8 @@ def test_feedback_rows_are_validated_appended_and_counted_apart(clean_city, tmp_
         2,
         1,
     )
-    before = ingest.read_table(tmp_path / "plain", "inspections")
-    after = ingest.read_table(tmp_path / "fed", "inspections")
+    before = IngestFolder(tmp_path / "plain").read_table("inspections")
+    after = IngestFolder(tmp_path / "fed").read_table("inspections")
     assert len(after) == len(before) + 2
     assert set(after.loc[after["plan_id"] == "demo-2020-01", "task_id"]) == {"T1", "T2"}
     assert after.loc[after["task_id"] == "T2", "found_problem"].tolist() == [True]

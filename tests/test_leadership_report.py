@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import browser, leadership_report, synth, uscc, workspace
-from workbench.grades import wilson_interval
+from workbench import workspace
+from workbench.contract import uscc
+from workbench.demo import synth
+from workbench.reporting import browser
+from workbench.reporting import leadership as leadership_report
+from workbench.scoring.grades import wilson_interval
 
 MONTH, PREVIOUS = "2026-10", "2026-09"
 GRADES = ["A", "B", "C", "D"]

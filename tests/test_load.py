@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import contract, load, uscc
+from workbench import contract
+from workbench.contract import uscc
+from workbench.intake import load
 
 SNAPSHOT = "2026-10-31"
 CODES = list(
@@ -475,3 +477,87 @@ def test_header_only_file_and_quoted_values(tmp_path):
     assert changes.quarantine.empty
     # an open list keeps an unknown item as written, embedded comma and newline included
     assert changes.accepted["item"].tolist() == ["address", "经营范围变更,\n含许可项目"]
+
+
+# ------------------------------------------------- files that are no table: one clear line
+
+
+def one_line_error(folder, *fragments):
+    """The ContractError loading ``folder``: one line, naming the file, then ``fragments``."""
+    with pytest.raises(load.ContractError) as err:
+        load.load_folder(folder, SNAPSHOT)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith(str(folder / "enterprises."))
+    for fragment in fragments:
+        assert fragment in text, text
+    return text
+
+
+def test_empty_register_file_is_a_clear_error(tmp_path):
+    (tmp_path / "enterprises.csv").write_bytes(b"")
+    one_line_error(tmp_path, "enterprises.csv: empty file (0 bytes)", "CSV, an XLSX")
+
+
+def test_blank_lines_only_is_no_header(tmp_path):
+    (tmp_path / "enterprises.csv").write_text("\n  \r\n\n", encoding="utf-8")
+    one_line_error(tmp_path, "no header row")
+
+
+def test_header_only_register_is_an_error(tmp_path):
+    register_frame().iloc[:0].to_csv(tmp_path / "enterprises.csv", index=False)
+    one_line_error(tmp_path, "市场主体名录", "header but no rows")
+
+
+def test_register_with_every_row_quarantined_is_an_error(tmp_path):
+    write_register(tmp_path, register_frame(uscc=["bad1", "bad2", "bad3"]))
+    text = one_line_error(tmp_path, "no enterprise passed the checks", "uscc_malformed 3")
+    assert "row 2" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (np.random.default_rng(0).bytes(4096), "(binary content)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64), "(a PNG image)"),
+        (b"PK\x03\x04" + bytes(64), "XLSX workbook? name it .xlsx"),
+        ("uscc,name\n".encode("utf-16"), "UTF-16"),
+    ],
+    ids=["random", "png", "zip", "utf16"],
+)
+def test_binary_csv_is_a_clear_error(tmp_path, content, what):
+    (tmp_path / "enterprises.csv").write_bytes(content)
+    one_line_error(tmp_path, "enterprises.csv: not a text CSV", what, "UTF-8/GBK CSV")
+
+
+def test_dos_end_of_file_mark_is_not_binary(tmp_path):
+    text = register_frame().to_csv(index=False, lineterminator="\r\n")
+    (tmp_path / "enterprises.csv").write_bytes(text.encode("gbk") + b"\x1a")
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty and result.accepted["uscc"].tolist() == CODES
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [
+        ("enterprises.xlsx", b"uscc,name\n", "not a readable XLSX workbook"),
+        ("enterprises.xlsx", b"", "empty file (0 bytes)"),
+        ("enterprises.parquet", b"PAR1" + bytes(32), "not a readable Parquet file"),
+    ],
+    ids=["csv-named-xlsx", "empty-xlsx", "truncated-parquet"],
+)
+def test_unreadable_xlsx_or_parquet_is_a_clear_error(tmp_path, name, content, what):
+    (tmp_path / name).write_bytes(content)
+    one_line_error(tmp_path, f"{name}: {what}")
+
+
+def test_csv_named_xlsx_says_so(tmp_path):
+    (tmp_path / "enterprises.xlsx").write_text("uscc,name\n", encoding="utf-8")
+    one_line_error(tmp_path, "it holds text — a CSV? name it .csv")
+
+
+def test_empty_event_file_is_named(tmp_path):
+    write_register(tmp_path)
+    (tmp_path / "penalties.csv").write_bytes(b"")
+    with pytest.raises(load.ContractError, match=r"penalties\.csv: empty file"):
+        load.load_folder(tmp_path, SNAPSHOT)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import overrides
+from workbench.grading import overrides
 
 CODES4 = ("A", "B", "C", "D")
 CODES5 = ("A", "B", "C", "D", "E")

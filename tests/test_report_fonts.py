@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 from matplotlib import font_manager  # noqa: E402
 
-from workbench import report  # noqa: E402
+from workbench.views import style as report  # noqa: E402
 
 
 def test_chinese_glyphs_render_without_missing_glyph_warnings(tmp_path):
@@ -41,7 +41,7 @@ def test_the_font_has_the_glyphs_we_print():
 def test_error_bars_are_never_negative_and_missing_is_zero():
     import numpy as np
 
-    from workbench.report import error_bars
+    from workbench.views.style import error_bars
 
     bars = error_bars([0.0, 0.5, np.nan], [1e-17, 0.4, np.nan], [0.2, 0.7, np.nan], scale=100)
     assert bars.shape == (2, 3)

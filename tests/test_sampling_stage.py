@@ -16,9 +16,14 @@ import pandas as pd
 import papermill
 import pytest
 
-from workbench import ingest, synth, workspace
-from workbench.sampling import inspectors, stage
+from workbench import workspace
+from workbench.demo import synth
+from workbench.errors import WorkbenchError
+from workbench.sampling import inspectors
+from workbench.sampling.design import TASK_COLUMNS
 from workbench.sampling.notice import NOTICE_COLUMNS
+from workbench.stages import ingest
+from workbench.stages import sample as stage
 
 PLAN = """
 id: test_plan
@@ -124,10 +129,11 @@ def city(clean_city, tmp_path_factory):
 
 @pytest.fixture
 def isolated_history(tmp_path, monkeypatch):
-    """Earlier months' task lists live in a private folder for the test."""
-    root = tmp_path / "sampling-root"
-    monkeypatch.setattr(stage, "sampling_root", lambda: root)
-    return root
+    """Earlier months' task lists live in a private workspace for the test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return workspace.current().plans.root
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +157,7 @@ def test_stage_writes_the_agreed_files(city, drawn):
     ):
         assert (out / name).is_file(), name
     tasks = pd.read_parquet(out / "tasks.parquet")
-    assert tuple(tasks.columns) == stage.TASK_COLUMNS
+    assert tuple(tasks.columns) == TASK_COLUMNS
     assert tasks["task_id"].is_unique and tasks["draw_order"].tolist() == list(
         range(1, len(tasks) + 1)
     )
@@ -447,8 +453,8 @@ def test_budget_proposal_applied_draws_its_counts(city, tmp_path):
 
 def test_no_grades_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
-    with pytest.raises(stage.SamplingError, match="no grade files under .*workbench grade"):
-        stage.resolve_parameters()
+    with pytest.raises(WorkbenchError, match="no grades under .*workbench grade"):
+        stage.resolve(stage.Parameters(plan="demo_monthly"))
 
 
 def test_notebook_runs_by_papermill(city, tmp_path):
@@ -461,6 +467,7 @@ def test_notebook_runs_by_papermill(city, tmp_path):
             "data": str(city / "ingest"),
             "out": str(tmp_path / "out"),
             "plan": str(write_plan(tmp_path)),
+            "show_only": False,
         },
         kernel_name="python3",
         progress_bar=False,

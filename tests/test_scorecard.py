@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from workbench import grades
-from workbench.scorecard import ScorecardOptions, fit_scorecard
+from workbench.scoring import grades
+from workbench.scoring.scorecard import ScorecardOptions, fit_scorecard
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench import contract, uscc
-from workbench.synth import CitySummary, generate_city
+from workbench import contract
+from workbench.contract import uscc
+from workbench.demo.synth import CitySummary, generate_city
 
 N, MONTHS, SEED, END = 2500, 24, 11, "2026-06-30"
 
@@ -340,7 +341,7 @@ def test_messy_has_the_same_content(cities, clean):
 
 
 def test_messy_loads_like_clean_with_the_project_loader(cities):
-    load = pytest.importorskip("workbench.load")
+    load = pytest.importorskip("workbench.intake.load")
     a = load.load_folder(cities["clean"], END)
     b = load.load_folder(cities["messy"], END)
     assert set(a) == set(b) == set(contract.TABLES)
@@ -382,7 +383,7 @@ def test_arguments_are_checked(tmp_path):
 
 
 def test_generator_parameters_are_recorded(cities):
-    from workbench.synth.ceiling import generator_params
+    from workbench.demo.synth.ceiling import generator_params
 
     truth = cities["messy"] / "_truth"
     expected = {"entities": N, "months": MONTHS, "seed": SEED, "end": END}
@@ -400,9 +401,9 @@ def test_generator_parameters_are_recorded(cities):
 def test_fork_keeps_the_past_and_redraws_the_future():
     import numpy as np
 
-    from workbench.synth.register import build_register
-    from workbench.synth.timeline import Timeline
-    from workbench.synth.world import advance, fork_state, initial_state, simulate, to_world
+    from workbench.demo.synth.register import build_register
+    from workbench.demo.synth.timeline import Timeline
+    from workbench.demo.synth.world import advance, fork_state, initial_state, simulate, to_world
 
     tl = Timeline.build(END, MONTHS)
     reg = build_register(1500, SEED, tl)
@@ -430,9 +431,11 @@ def test_fork_keeps_the_past_and_redraws_the_future():
 
 def test_ceiling_applies_the_label_definition_as_the_pipeline(clean_city, tmp_path):
     """Labels of the simulated history = compute_labels on the ingested files, row by row."""
-    from workbench import ingest, labels, synth
+    from workbench.demo import synth
+    from workbench.demo.synth.ceiling import actual_labels
     from workbench.indicators import Engine
-    from workbench.synth.ceiling import actual_labels
+    from workbench.scoring import labels
+    from workbench.stages import ingest
 
     ingest.run_ingest(clean_city, synth.DEFAULT_END, tmp_path / "ingest")
     definition = labels.load_label_definition()
@@ -449,8 +452,8 @@ def test_ceiling_applies_the_label_definition_as_the_pipeline(clean_city, tmp_pa
 
 
 def test_label_probabilities_are_calibrated_and_checked(clean_city):
-    from workbench import labels
-    from workbench.synth.ceiling import actual_labels, label_probabilities
+    from workbench.demo.synth.ceiling import actual_labels, label_probabilities
+    from workbench.scoring import labels
 
     truth = clean_city / "_truth"
     probs = label_probabilities(truth, ["2025-10-31"], replicates=8)
@@ -473,7 +476,7 @@ def test_ceiling_refuses_a_city_from_another_generator(cities, tmp_path):
     import json
     import shutil
 
-    from workbench.synth.ceiling import label_probabilities
+    from workbench.demo.synth.ceiling import label_probabilities
 
     truth = tmp_path / "_truth"
     shutil.copytree(cities["clean"] / "_truth", truth)

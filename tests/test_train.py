@@ -3,14 +3,18 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from workbench import cli, governance, labels, synth
+from workbench import cli, governance
+from workbench.demo import synth
+from workbench.demo.synth.ceiling import truth_ceiling
 from workbench.indicators import load_catalog
-from workbench.panel import build_panel, latest_labelled_snapshot
-from workbench.train import embargoed_snapshots, split_with_embargo, train_family, truth_ceiling
+from workbench.scoring import labels
+from workbench.scoring.panel import build_panel, latest_labelled_snapshot
+from workbench.scoring.train import embargoed_snapshots, split_with_embargo, train_family
 
 DATA_SNAPSHOT = synth.DEFAULT_END
 
@@ -117,17 +121,17 @@ def test_truth_ceiling_is_label_consistent(trained, city_20k):
     assert truth_ceiling(result.validation, city_20k / "no_truth") == {}
 
 
-def test_train_promote_and_score_in_a_new_process(tmp_path, capsys):
-    """The README flow on the session's small city: train, promote, load @champion."""
-    from workbench.indicators.stage import latest_ingest
-    from workbench.ingest import resolve_parameters, run_ingest
+def test_train_promote_and_score_in_a_new_process(clean_city, tmp_path, monkeypatch, capsys):
+    """The README flow on the session's small city, in a private workspace: train, promote,
+    load @champion."""
+    from workbench.stages.ingest import run_ingest
 
-    params = resolve_parameters()
-    run_ingest(params.data, params.snapshot, params.out)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    ingested = run_ingest(clean_city, None)
     out = tmp_path / "model"
-    assert (
-        cli.main(["train", "--data", str(latest_ingest()), "--out", str(out), "--no-notebook"]) == 0
-    )
+    assert cli.main(["train", "--data", ingested["out"], "--out", str(out), "--no-notebook"]) == 0
     summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
     run_id = summary["run_id"]
     gates = tmp_path / "gates.yaml"
@@ -141,10 +145,10 @@ def test_train_promote_and_score_in_a_new_process(tmp_path, capsys):
     validation = pd.read_parquet(out / "validation.parquet")
     panel_rows = tmp_path / "rows.parquet"
     # score the validation rows again from the registry, in a fresh interpreter
-    from workbench.model import GradingModel
+    from workbench.scoring.model import GradingModel
 
     model = GradingModel.load(out / "model.pkl")
-    frame = _validation_features(out, model)
+    frame = _validation_features(out, model, Path(ingested["out"]))
     frame.to_parquet(panel_rows)
     code = (
         "import sys, pandas as pd, mlflow\n"
@@ -161,14 +165,13 @@ def test_train_promote_and_score_in_a_new_process(tmp_path, capsys):
     assert scored["score"].round(6).tolist() == validation["score"].round(6).tolist()
 
 
-def _validation_features(out, model):
+def _validation_features(out, model, ingested):
     """Rebuild the validation rows' features from the panel the stage used."""
     from workbench.indicators import Engine
-    from workbench.indicators.stage import latest_ingest
 
     validation = pd.read_parquet(out / "validation.parquet")
     frames = []
-    with Engine(latest_ingest() / "tables") as engine:
+    with Engine(ingested / "tables") as engine:
         for snapshot, part in validation.groupby("snapshot", sort=False):
             matrix = engine.compute(snapshot, load_catalog()).set_index("uscc")
             frames.append(matrix.loc[part["uscc"], model.features])

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import uscc
+from workbench.contract import uscc
 
 # The example code printed in GB 32100-2015 and its guides.
 KNOWN_VALID = ["91350100M000100Y43"]

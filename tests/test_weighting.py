@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from evaluation_data import grades_from_truth
 
-from workbench import weighting
+from workbench.evaluation import weighting
 
 REPETITIONS = 2000
 SEED = 20261001
@@ -114,7 +114,7 @@ def test_inspection_sample_keeps_verdicts_with_their_weights():
 
 
 def test_panel_rows_get_the_probability_of_the_draws_in_their_label_window():
-    from workbench.weighting import attach_inclusion_probabilities, training_weights
+    from workbench.evaluation.weighting import attach_inclusion_probabilities, training_weights
 
     panel = pd.DataFrame(
         {
@@ -142,7 +142,7 @@ def test_panel_rows_get_the_probability_of_the_draws_in_their_label_window():
 
 def test_training_uses_the_weights_when_the_panel_carries_them(tmp_path):
     from workbench.indicators import load_catalog
-    from workbench.train import train_family
+    from workbench.scoring.train import train_family
 
     rng = np.random.default_rng(5)
     snapshots = pd.to_datetime(

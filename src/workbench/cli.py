@@ -1,6 +1,10 @@
-"""``workbench <stage>``: the command line (命令行).
+"""``workbench <command>``: the command line (命令行), derived from the stage registry.
 
-It wires stages together and prints; the logic lives in the modules it calls.
+Every stage of :mod:`workbench.stages.registry` becomes a sub-command whose options come
+from its ``Parameters`` dataclass (help text included); the tools that are not stages
+(the demo, verify, the contract, the configuration, JupyterLab, the MLflow UI) are listed
+in :data:`TOOLS`. An error the user can cause (:class:`~workbench.errors.WorkbenchError`)
+is printed on one line with exit code 2, never as a traceback.
 """
 
 from __future__ import annotations
@@ -8,44 +12,100 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
+from workbench.errors import WorkbenchError
 
-from workbench import workspace
-
-STAGES_HELP = """stages:
-  synth       generate the synthetic demo city (合成演示城市)
-  ingest      load and validate a folder of exports; data-quality report (数据归集)
-  indicators  the indicator matrix as of a snapshot, signal check, panel (指标计算)
-  train       fit and validate a scorecard family; MLflow run + registered model (模型训练)
-  promote     set the champion alias when the run passes the gates (模型晋级)
-  grade       grade every active enterprise with the champion; signed folder (月度分类)
-  verify      check a grade folder against its signed manifest (完整性校验)
-  sample      double-random draw by grade: task list, public notice (双随机抽查)
-  evaluate    reconcile a plan's results, publish them, how well sampling worked (效果评估)
-  health      model health: PSI month over month, warnings, MLflow (模型监测)
-  report      the month's leadership report, HTML + PDF, and reports/index.html (领导报告)
-  demo        the monthly cycle on the demo city (演示：月度流程)
-  contract    print or write the data contract document (数据接口规范)
-  lab         JupyterLab on notebooks/ with this environment
-  ui          the MLflow UI on 127.0.0.1
-"""
+#: Commands that are not stages: name → (中文名, help).
+TOOLS = {
+    "demo": ("演示：月度流程", "the monthly cycle on the generated demo city"),
+    "synth": ("合成演示城市", "generate a synthetic demo city with a hidden truth"),
+    "verify": ("完整性校验", "check a signed folder byte for byte against its manifest"),
+    "contract": ("数据接口规范", "print or write the data contract document"),
+    "config": ("配置", "print the effective configuration and where each piece came from"),
+    "lab": ("JupyterLab", "JupyterLab on notebooks/ with this environment (loopback only)"),
+    "ui": ("MLflow UI", "the MLflow UI on loopback against the workbench store"),
+}
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def _month(snapshot: str) -> str:
-    return f"{pd.Timestamp(snapshot):%Y-%m}"
+def _command_list() -> str:
+    from workbench.stages import registry
+
+    rows = [(s.name, s.title, s.help) for s in registry.STAGES]
+    rows += [(name, title, help_) for name, (title, help_) in TOOLS.items()]
+    width = max(len(r[0]) for r in rows)
+    return "commands:\n" + "\n".join(f"  {n:<{width}}  {h} ({t})" for n, t, h in rows)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _add_stage_options(parser: argparse.ArgumentParser, stage) -> None:
+    """One option per ``Parameters`` field, typed, with its help text."""
+    for f in stage.fields():
+        meta = f.metadata
+        if not meta.get("cli", True):
+            continue
+        kwargs: dict = {"help": meta["help"], "dest": f.name}
+        if meta.get("choices"):
+            kwargs["choices"] = meta["choices"]
+        if meta.get("metavar"):
+            kwargs["metavar"] = meta["metavar"]
+        if meta.get("positional"):
+            parser.add_argument(f.name, nargs="?", default=f.default, **{
+                k: v for k, v in kwargs.items() if k != "dest"
+            })
+            continue
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            action = "store_false" if f.default else "store_true"
+            parser.add_argument(flag, action=action, default=f.default, **{
+                k: v for k, v in kwargs.items() if k != "metavar"
+            })
+        elif isinstance(f.default, int):
+            parser.add_argument(flag, type=int, default=f.default, **kwargs)
+        else:
+            parser.add_argument(flag, default=f.default, **kwargs)
+    if stage.notebook:
+        parser.add_argument(
+            "--no-notebook",
+            action="store_true",
+            help=f"skip notebooks/{stage.notebook} and its HTML page (faster, for scripts)",
+        )
+
+
+def _run_stage(args: argparse.Namespace) -> int:
+    from workbench.stages import registry, runner
+
+    stage = registry.get(args.command)
+    values = {f.name: getattr(args, f.name, f.default) for f in stage.fields()}
+    params = stage.parameters(**values)
+    outcome = runner.execute(stage, params, notebook=not getattr(args, "no_notebook", False))
+    for line in runner.describe(outcome):
+        print(line)
+    return int(outcome.summary.get("exit_code", 0))
+
+
+# --------------------------------------------------------------------------- tools
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the monthly cycle on the demo city (generated first when needed)."""
+    from workbench import cycle
+
+    return cycle.run_demo(
+        entities=args.entities, months=args.months, seed=args.seed, cycle_months=args.cycle
+    )
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    """Generate the synthetic city."""
-    from workbench import synth
+    """Generate a synthetic city."""
+    from workbench import cycle
 
-    out = Path(args.out) if args.out else workspace.default_city_dir()
-    summary = synth.generate_city(
-        out,
+    return cycle.generate_city(
+        out=args.out,
         entities=args.entities,
         months=args.months,
         seed=args.seed,
@@ -53,461 +113,15 @@ def cmd_synth(args: argparse.Namespace) -> int:
         messy=args.messy,
         errors=args.errors,
     )
-    print(f"synthetic city: {out}")
-    for table, rows in summary.rows.items():
-        print(f"  {table:<20} {rows:>10,} rows")
-    if summary.errors:
-        print(
-            f"  {summary.errors:,} rows corrupted on purpose (listed in _truth/injected_errors.csv)"
-        )
-    print(f"  ({summary.seconds:.1f} s; truth for tests and benchmarks in {out / '_truth'})")
-    return 0
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
-    """Ingest a folder of exports (through the stage notebook)."""
-    from workbench import ingest, stages
-
-    params = ingest.resolve_parameters(args.data or "", args.snapshot or "", args.out or "")
-    feedback = [f for f in (args.feedback or "").split(",") if f]
-    if args.no_notebook:
-        ingest.run_ingest(params.data, params.snapshot, params.out, feedback)
-        executed = None
-    else:
-        executed = stages.run_stage(
-            "ingest",
-            {
-                "data": str(params.data),
-                "snapshot": params.snapshot,
-                "out": str(params.out),
-                "feedback": ",".join(feedback),
-            },
-            _month(params.snapshot),
-        )
-    _print_quality(params.out, executed)
-    return 0
-
-
-def _print_quality(out: Path, executed: Path | None) -> None:
-    from workbench import ingest
-
-    report = ingest.read_report(out)
-    totals, rate = report["totals"], report["attribution"]["rate"]
-    print(
-        f"ingested {totals['rows_read']:,} rows: {totals['accepted']:,} accepted, "
-        f"{totals['quarantined']:,} quarantined; 记名率 "
-        f"{'n/a' if rate is None else f'{100 * rate:.2f}%'}"
-    )
-    print(f"data-quality report: {out / ingest.QUALITY_FILE}")
-    print(f"validated tables:    {out / 'tables'}")
-    if totals["quarantined"]:
-        print(f"quarantined rows:    {out / 'quarantine'}")
-    if executed is not None:
-        print(f"ingest notebook:     {executed.with_suffix('.html')}")
-
-
-def cmd_indicators(args: argparse.Namespace) -> int:
-    """Compute indicators as of a snapshot (through the stage notebook), or a panel."""
-    from workbench import labels, panel, stages
-    from workbench.indicators import load_catalog, stage
-
-    params = stage.resolve_parameters(
-        args.data or "", args.snapshot or "", args.catalog or "", args.packs or "", args.out or ""
-    )
-    if args.panel:
-        first, _, last = args.panel.partition(":")
-        snapshots = panel.month_ends(first, last or first)
-        frame = panel.build_panel(
-            params.data / "tables",
-            snapshots,
-            load_catalog(params.catalog, params.packs),
-            labels.load_label_definition(),
-            params.data_snapshot,
-        )
-        out = (
-            Path(args.out)
-            if args.out
-            else workspace.data_dir() / "panel" / (f"{snapshots[0]:%Y-%m}_{snapshots[-1]:%Y-%m}")
-        )
-        out.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(out / "panel.parquet", index=False)
-        print(
-            f"training panel: {len(frame):,} rows ({len(snapshots)} snapshots, "
-            f"{frame['label'].notna().sum():,} labelled, bad rate "
-            f"{frame['label'].mean():.2%}) in {out / 'panel.parquet'}"
-        )
-        return 0
-    if args.no_notebook:
-        stage.run_indicators(params)
-        executed = None
-    else:
-        executed = stages.run_stage(
-            "indicators",
-            {
-                "data": str(params.data),
-                "snapshot": params.snapshot,
-                "catalog": params.catalog or "",
-                "packs": ",".join(params.packs),
-                "out": str(params.out),
-            },
-            _month(params.snapshot),
-        )
-    _print_indicators(params.out, executed)
-    return 0
-
-
-def _print_indicators(out: Path, executed: Path | None) -> None:
-    from workbench.indicators import stage
-
-    _, signal, summary = stage.read_outputs(out)
-    strong = signal[signal["IV"] >= 0.1]
-    print(
-        f"indicators as of {summary['snapshot']}: {summary['enterprises']:,} enterprises × "
-        f"{summary['indicators']} indicators in {out / 'indicators.parquet'}"
-    )
-    print(
-        f"signal check at {summary['signal_snapshot']}: {len(strong)} indicators with "
-        f"IV ≥ 0.1 ({out / 'signal.csv'})"
-    )
-    if executed is not None:
-        print(f"indicators notebook: {executed.with_suffix('.html')}")
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model family (through the stage notebook), log and register it in MLflow."""
-    from workbench import stages, train_stage
-
-    params = train_stage.resolve_parameters(
-        args.data or "",
-        args.panel or "",
-        args.family,
-        args.scheme,
-        args.validation_from or "",
-        args.out or "",
-    )
-    if args.no_notebook:
-        train_stage.run_training(params)
-        executed = None
-    else:
-        executed = stages.run_stage(
-            "train",
-            {
-                "data": str(params.data),
-                "panel": str(params.panel or ""),
-                "family": params.family,
-                "scheme": params.scheme,
-                "validation_from": params.validation_from or "",
-                "out": str(params.out),
-            },
-            "models",
-        )
-    summary = train_stage.read_run(params.out)
-    if executed is not None:
-        train_stage.governance_log_file(
-            summary["run_id"], executed.with_suffix(".html"), "notebook"
-        )
-    m = summary["metrics"]
-    print(
-        f"trained {summary['family']}: validation AUC {m['valid_auc']:.4f}, "
-        f"KS {m['valid_ks']:.4f}, PSI {m['psi_score']:.4f}, grades rise strictly: "
-        f"{'yes' if m['grades_monotone'] else 'NO'}"
-    )
-    if "reference_lgbm_auc" in m:
-        print(
-            f"  a LightGBM reference on the same indicators and split reaches AUC "
-            f"{m['reference_lgbm_auc']:.4f} (gap {m['gap_to_reference']:+.4f})"
-        )
-    if "truth_violation_auc" in m:
-        print(
-            f"  the synthetic city's true violation risk reaches AUC "
-            f"{m['truth_violation_auc']:.4f} on the same rows"
-        )
-    if "truth_label_auc" in m:
-        print(
-            f"  the label's ceiling (Bayes limit, simulated) is AUC "
-            f"{m['truth_label_auc']:.4f} on the same rows"
-        )
-    print(f"MLflow run {summary['run_id']}: {summary['model_name']} version {summary['version']}")
-    print(f"evidence: {params.out / 'evidence'}")
-    if executed is not None:
-        print(f"train notebook: {executed.with_suffix('.html')}")
-    print(f"promote it with: workbench promote {summary['run_id']}")
-    return 0
-
-
-def cmd_promote(args: argparse.Namespace) -> int:
-    """Set the champion alias if the run passes the gates; otherwise name what failed."""
-    from workbench import governance
-
-    result = governance.promote(args.run, gates=args.gates)
-    print(result.message)
-    return 0 if result.promoted else 3
-
-
-def cmd_grade(args: argparse.Namespace) -> int:
-    """Grade every active enterprise as of a month (through the stage notebook)."""
-    from workbench import governance, grading, stages
-
-    params = grading.resolve_parameters(
-        args.snapshot or "",
-        args.data or "",
-        args.family,
-        args.alias,
-        args.overrides or "",
-        args.out or "",
-    )
-    governance.resolve_alias(params.family, params.alias)  # fail before notebook or file
-    if args.no_notebook:
-        grading.run_grading(params)
-        executed = None
-    else:
-        executed = stages.run_stage(
-            "grade",
-            {
-                "snapshot": params.snapshot,
-                "data": str(params.data),
-                "family": params.family,
-                "alias": params.alias,
-                "overrides": params.overrides or "",
-                "out": str(params.out),
-            },
-            grading.month_of(params.snapshot),
-        )
-    _print_grades(params.out, executed)
-    return 0
-
-
-def _print_grades(out: Path, executed: Path | None) -> None:
-    from workbench import grading
-
-    summary = grading.read_summary(out)
-    n = max(summary["enterprises"], 1)
-    counts = ", ".join(f"{g} {c:,} ({c / n:.1%})" for g, c in summary["counts"].items())
-    model = summary["model"]
-    print(
-        f"graded {summary['enterprises']:,} enterprises as of {summary['snapshot']} with "
-        f"{model['name']} v{model['version']} ({model['alias']}): {counts}"
-    )
-    print(
-        f"  overrides moved {summary['overridden']:,} grades; {summary['warnings']:,} early "
-        f"warnings (vs {summary['previous_month'] or 'no previous month'})"
-    )
-    print(f"grade folder (internal, signed): {out}")
-    if executed is not None:
-        print(f"grade notebook: {executed.with_suffix('.html')}")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Say whether any byte of a signed folder changed, and which file."""
-    from workbench import integrity
+    from workbench.workspace import integrity
 
     result = integrity.verify(args.folder)
     print(result.message())
     return 0 if result.ok else 4
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    """Draw a sampling plan on a month's grades (双随机抽查), or replay a recorded draw."""
-    from workbench import stages
-    from workbench.sampling import stage
-
-    params = stage.resolve_parameters(
-        args.plan, args.grades or "", args.month or "", args.out or ""
-    )
-    data = args.data or None
-    if args.replay:
-        try:
-            result = stage.run_sample(
-                params.plan, params.grades, params.out, replay=True, ingest_dir=data
-            )
-        except stage.ReplayMismatch as err:
-            print(f"workbench sample: the replay differs from {params.out}: {err}", file=sys.stderr)
-            return 4
-        print(f"replay of {params.out}: identical, byte for byte ({len(result['files'])} files)")
-        return 0
-    # draw first, so that a bad plan fails with its own message before any notebook starts
-    record = stage.run_sample(params.plan, params.grades, params.out, ingest_dir=data)
-    executed = None
-    if not args.no_notebook:
-        executed = stages.run_stage(
-            "sample",
-            {
-                "plan": str(params.plan),
-                "grades": str(params.grades),
-                "data": args.data or "",
-                "out": str(params.out),
-                "show_only": True,
-            },
-            params.month,
-        )
-    c = record["counts"]
-    print(
-        f"{record['title']} ({record['plan_id']}, {record['month']}): "
-        f"{c['drawn_enterprises']:,} of {c['eligible']:,} eligible enterprises drawn "
-        f"({c['excluded']:,} excluded, {c['not_triggered']:,} not triggered), {c['tasks']:,} tasks"
-    )
-    print(
-        f"  expected problems found: {record['expected_findings']:.1f}, against "
-        f"{record['uniform_expected_findings']:.1f} for a uniform draw of the same size"
-    )
-    for warning in record["warnings"]:
-        print(f"  warning: {warning}")
-    print(f"task list (internal): {params.out / 'tasks.csv'}")
-    print(f"public notice: {params.out / 'public' / 'notice.html'}")
-    if executed is not None:
-        print(f"sample notebook: {executed.with_suffix('.html')}")
-    print(
-        f"replay it with: workbench sample {args.plan or 'demo_monthly'} "
-        f"--grades {params.grades} --replay"
-    )
-    return 0
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Reconcile, publish and evaluate a plan's inspection results (through the stage notebook)."""
-    from workbench import evaluate_stage, stages
-
-    params = evaluate_stage.resolve_parameters(
-        args.month or "",
-        args.plan or "",
-        args.results or "",
-        args.published_on or "",
-        args.simulate,
-        args.seed,
-        args.out or "",
-    )
-    if args.no_notebook:
-        evaluate_stage.run_evaluation(params)
-        executed = None
-    else:
-        executed = stages.run_stage(
-            "evaluate",
-            {
-                "month": params.month,
-                "plan_id": params.plan_id,
-                "results_file": str(params.results or ""),
-                "published_on": args.published_on or "",
-                "simulate": args.simulate,
-                "seed": params.seed,
-                "out": str(params.out),
-            },
-            params.month,
-        )
-    _print_evaluation(params.out, executed)
-    return 0
-
-
-def _print_evaluation(out: Path, executed: Path | None) -> None:
-    from workbench import evaluate_stage
-
-    summary, _, rec = evaluate_stage.read_outputs(out)
-    unmatched = sum(v for k, v in rec["status_counts"].items() if k != "matched")
-    print(
-        f"plan {summary['plan_id']}: {summary['inspected']:,} of {summary['drawn']:,} drawn "
-        f"enterprises reported, {summary['found']:,} with problems; "
-        f"{summary['tasks_without_result']:,} tasks without a result, {unmatched:,} result "
-        f"rows not matched, {rec['results_quarantined']:,} quarantined (reconciliation.json)"
-    )
-    lift = summary["lift"].get("lift") or {}
-    if lift.get("value") is not None:
-        uniform = summary["lift"]["uniform_expected_found"]
-        print(
-            f"  lift over a uniform draw of the same size: {lift['value']:.2f} "
-            f"(95 % {lift['low']:.2f}–{lift['high']:.2f}); uniform would find "
-            f"{uniform['value']:.1f} ({uniform['low']:.1f}–{uniform['high']:.1f})"
-        )
-    d = summary["deadline"]
-    print(
-        f"  published within {d['within_working_days']} working days: {d['on_time']} on time, "
-        f"{d['late']} late, {d['overdue']} overdue, {d['open']} open, "
-        f"{d['calendar_unknown']} beyond the holiday calendar"
-    )
-    print(f"evaluation folder (internal): {out}")
-    print(f"results notice (public): {out / 'public' / 'results_notice.html'}")
-    if executed is not None:
-        print(f"evaluation notebook: {executed.with_suffix('.html')}")
-
-
-def cmd_health(args: argparse.Namespace) -> int:
-    """PSI of score and indicators month over month; warnings; MLflow run under the champion."""
-    from workbench import health
-
-    report = health.run_health(args.month or None, log_mlflow=not args.no_mlflow)
-    if report["previous"] is None:
-        print(f"model health {report['month']}: first month with grades, nothing to compare")
-    else:
-        print(
-            f"model health {report['month']} vs {report['previous']}: score PSI "
-            f"{report['psi_score']:.4f}, grade PSI {report['psi_grade']:.4f}, indicators "
-            f"{report['indicators_warn']} to watch (≥ 0.10), {report['indicators_alert']} "
-            f"shifted (≥ 0.25)"
-        )
-        for warning in report["warnings"][:10]:
-            print(f"  {warning['level']}: {warning['message']}")
-        if report["retrain_recommended"]:
-            print("  retraining recommended (a PSI reached 0.25)")
-    if report.get("mlflow_run_id"):
-        print(f"  MLflow run {report['mlflow_run_id']}")
-    print(f"health folder: {health.health_dir(report['month'])}")
-    return 0
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Build the month's leadership report (HTML + PDF) and rebuild reports/index.html."""
-    from workbench import leadership_report, stages
-
-    month = leadership_report.check_month(args.month or leadership_report.latest_month())
-    if args.no_notebook:
-        html = leadership_report.build_month_report(month, pdf=not args.no_pdf)
-    else:
-        stages.run_stage("report", {"month": month}, month)
-        html = workspace.reports_dir() / month / "leadership.html"
-        leadership_report.build_index()  # again, so it lists 07_report.html too
-    print(f"leadership report: {html}")
-    if html.with_suffix(".pdf").is_file():
-        print(f"  PDF: {html.with_suffix('.pdf')}")
-    print(f"  every month: {workspace.reports_dir() / 'index.html'} (opens offline)")
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the monthly cycle on the demo city (generated first when needed)."""
-    from workbench import cycle, demo
-
-    params = demo.CityParameters(entities=args.entities, months=args.months, seed=args.seed)
-    city = demo.ensure_city(params)
-    print(f"demo city: {city} ({params.entities:,} entities, {params.months} months)")
-    snapshot = str(pd.Timestamp(params.end).date())
-    settings = cycle.CycleSettings(
-        city=city, data_snapshot=snapshot, months=cycle.cycle_months(snapshot, args.cycle)
-    )
-    print(
-        f"monthly cycle: {settings.months[0]} … {settings.months[-1]} "
-        f"({len(settings.months)} months, every stage as of each month's end)"
-    )
-    outcome = cycle.run_cycle(settings)
-    for month, record in outcome["months"].items():
-        ev = record.get("evaluation", {})
-        trained = record.get("trained")
-        print(
-            f"  {month}: graded {record['graded']:,}, {record['tasks']:,} tasks, "
-            + (
-                f"problems found per inspection {ev['hit_rate']:.1%} vs "
-                f"{ev['uniform_rate']:.1%} for a uniform draw "
-                f"(95 % {ev['uniform_low']:.1%}–{ev['uniform_high']:.1%}); lift "
-                f"{ev['lift']:.2f} ({ev['lift_low']:.2f}–{ev['lift_high']:.2f})"
-                if ev.get("lift") is not None
-                else "no evaluation"
-            )
-            + (f"; trained v{trained['version']}" if trained else "")
-        )
-    reports = workspace.reports_dir() / "index.html"
-    print(f"done in {outcome['seconds'] / 60:.1f} min. Reports: {reports} (open it in a browser)")
-    print(
-        "next: `.venv/bin/workbench lab` opens JupyterLab on notebooks/, "
-        "`.venv/bin/workbench ui` the MLflow UI on http://127.0.0.1:5000"
-    )
-    return 0
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
@@ -523,22 +137,27 @@ def cmd_contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print the effective configuration: each piece, bureau or default, and its file."""
+    from workbench import config
+
+    settings = config.load_settings(args.conf) if args.conf else config.current()
+    where = settings.folder or f"{config.conf_dir()} (absent: package defaults only)"
+    print(f"configuration folder: {where}")
+    print(f"fingerprint: {settings.fingerprint}")
+    width = max(len(row["piece"]) for row in settings.describe())
+    for row in settings.describe():
+        print(f"  {row['piece']:<{width}}  {row['origin']:<7}  {row['path']}  ({row['what']})")
+    exports = settings.exports
+    print(f"exports folder: {exports if exports else 'not set (workbench ingest needs --data)'}")
+    return 0
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
-    """Start JupyterLab on notebooks/."""
-    env = dict(os.environ, WORKBENCH_HOME=str(workspace.repo_root()))
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        f"--notebook-dir={workspace.notebooks_dir()}",
-        f"--ServerApp.ip={args.host}",
-        f"--ServerApp.port={args.port}",
-        "--no-browser",
-    ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
-        cmd.append("--allow-root")
-    return subprocess.call(cmd, env=env)
+    """Start JupyterLab on notebooks/ (loopback only), until Ctrl-C or SIGTERM."""
+    from workbench.lab import run_lab
+
+    return run_lab(host=args.host, port=args.port)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -558,24 +177,25 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (one sub-command per stage)."""
-    from workbench import synth
-
-    parser = argparse.ArgumentParser(
-        prog="workbench",
-        description="企业信用风险分类与双随机抽查工作台",
-        epilog=STAGES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _add_tools(sub) -> None:
+    p = sub.add_parser("demo", description=TOOLS["demo"][1])
+    p.add_argument("--entities", type=int, default=100_000, help="enterprises in the demo city")
+    p.add_argument("--months", type=int, default=36, help="months of city history")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the generated city")
+    p.add_argument(
+        "--cycle",
+        type=int,
+        default=6,
+        metavar="MONTHS",
+        help="consecutive months the cycle runs, ending the month before the data's last",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
-    sub = parser.add_subparsers(dest="stage", required=True, metavar="stage")
+    p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("synth", help="generate the synthetic demo city")
-    p.add_argument("--entities", type=int, default=100_000)
-    p.add_argument("--months", type=int, default=36)
-    p.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
-    p.add_argument("--end", default=synth.DEFAULT_END, help="last day of the window (snapshot)")
+    p = sub.add_parser("synth", description=TOOLS["synth"][1])
+    p.add_argument("--entities", type=int, default=100_000, help="enterprises in the city")
+    p.add_argument("--months", type=int, default=36, help="months of history")
+    p.add_argument("--seed", type=int, default=2026, help="seed (same seed, same bytes)")
+    p.add_argument("--end", default="2026-10-31", help="last day of the window (the snapshot)")
     p.add_argument("--out", help="output folder (default: data/city)")
     p.add_argument(
         "--messy",
@@ -592,158 +212,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("ingest", help="load, validate, quarantine; data-quality report")
-    p.add_argument("--data", help="folder of exports (default: the demo city)")
-    p.add_argument("--snapshot", help=f"data snapshot date (default {synth.DEFAULT_END})")
-    p.add_argument("--out", help="output folder (default: data/ingest/<YYYY-MM>)")
-    p.add_argument(
-        "--feedback",
-        help="folders of rows the workbench produced (inspection results of its plans), "
-        "comma-separated: appended to their tables",
-    )
-    p.add_argument(
-        "--no-notebook",
-        action="store_true",
-        help="skip the notebook and its report (faster, for scripts)",
-    )
-    p.set_defaults(func=cmd_ingest)
-
-    p = sub.add_parser("indicators", help="indicators as of a snapshot; signal check; panel")
-    p.add_argument("--data", help="ingest output folder (default: the latest ingest)")
-    p.add_argument("--snapshot", help="evaluation date YYYY-MM-DD (default: the data's)")
-    p.add_argument("--catalog", help="indicator catalog YAML (default: the generic one)")
-    p.add_argument(
-        "--packs", help="professional packs, comma-separated: food,drugs,special_equipment"
-    )
-    p.add_argument("--out", help="output folder (default: data/indicators/<YYYY-MM>)")
-    p.add_argument(
-        "--panel",
-        metavar="FROM:TO",
-        help="instead: a training panel of month-end snapshots FROM..TO (YYYY-MM) "
-        "with labels, written to data/panel/",
-    )
-    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
-    p.set_defaults(func=cmd_indicators)
-
-    p = sub.add_parser("train", help="fit a scorecard family, validate out of time, log to MLflow")
-    p.add_argument("--data", help="ingest output folder (default: the latest ingest)")
-    p.add_argument(
-        "--panel",
-        help="training panel parquet (default: 10 training month ends, a 12-month embargo, "
-        "3 validation month ends)",
-    )
-    p.add_argument(
-        "--family", default="generic", help="generic, or a pack: food, drugs, special_equipment"
-    )
-    p.add_argument(
-        "--scheme",
-        default="national_4",
-        help="grade scheme: national_4, five_class, national_4_pd, shenzhen_bands",
-    )
-    p.add_argument("--validation-from", help="first validation snapshot YYYY-MM-DD")
-    p.add_argument("--out", help="output folder (default: data/models/<family>)")
-    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
-    p.set_defaults(func=cmd_train)
-
-    p = sub.add_parser("promote", help="set the champion alias if the run passes the gates")
-    p.add_argument("run", help="MLflow run id (printed by workbench train)")
-    p.add_argument("--gates", help="gates YAML (default: the packaged gates.yaml)")
-    p.set_defaults(func=cmd_promote)
-
-    p = sub.add_parser("grade", help="grade every active enterprise as of a month")
-    p.add_argument("--snapshot", help="month YYYY-MM (default: the latest ingest's)")
-    p.add_argument("--data", help="ingest output folder (default: data/ingest/<YYYY-MM>)")
-    p.add_argument("--family", default="generic", help="model family (registered model)")
-    p.add_argument("--alias", default="champion", help="registry alias to grade with")
-    p.add_argument("--overrides", help="override rules YAML (default: the packaged rules)")
-    p.add_argument("--out", help="output folder (default: data/grades/<YYYY-MM>)")
-    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
-    p.set_defaults(func=cmd_grade)
-
-    p = sub.add_parser("verify", help="check a signed grade folder byte for byte")
-    p.add_argument("folder", help="e.g. data/grades/2026-10")
+    p = sub.add_parser("verify", description=TOOLS["verify"][1])
+    p.add_argument("folder", help="a signed folder, e.g. data/grades/2026-09")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("sample", help="double-random draw by grade: task list and public notice")
+    p = sub.add_parser("contract", description=TOOLS["contract"][1])
     p.add_argument(
-        "plan",
-        nargs="?",
-        default="",
-        help="plan YAML, or a preset: demo_monthly (default), henan_2021, bayannur",
+        "--write", metavar="PATH", help="write the Markdown here (e.g. docs/data-contract.md)"
     )
-    p.add_argument("--grades", help="grade folder (default: the latest data/grades/<YYYY-MM>)")
-    p.add_argument("--month", help="grade month YYYY-MM (instead of --grades)")
-    p.add_argument("--data", help="ingest folder of that month (default: data/ingest/<YYYY-MM>)")
-    p.add_argument("--out", help="output folder (default: data/sampling/<YYYY-MM>/<plan id>)")
-    p.add_argument(
-        "--replay", action="store_true", help="redraw, compare byte for byte, write nothing"
-    )
-    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
-    p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("evaluate", help="reconcile a plan's results, publish them, evaluate")
-    p.add_argument("--month", help="plan month YYYY-MM (default: the latest with a plan)")
-    p.add_argument("--plan", help="plan id (default: the month's most recent plan)")
-    p.add_argument(
-        "--results",
-        help="inspection results (contract inspections table; default: "
-        "data/results/<YYYY-MM>/<plan>/inspections.*)",
-    )
-    p.add_argument("--published-on", help="day the results notice is published (YYYY-MM-DD)")
-    p.add_argument(
-        "--simulate",
-        choices=("auto", "yes", "no"),
-        default="auto",
-        help="simulate results from the synthetic truth when there are none (demo city only)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of simulated results")
-    p.add_argument("--out", help="output folder (default: data/evaluation/<YYYY-MM>/<plan>)")
-    p.add_argument("--no-notebook", action="store_true", help="skip the notebook")
-    p.set_defaults(func=cmd_evaluate)
-
-    p = sub.add_parser("health", help="model health: PSI month over month, warnings, MLflow")
-    p.add_argument("--month", help="YYYY-MM (default: the latest month with grades)")
-    p.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
-    p.set_defaults(func=cmd_health)
-
-    p = sub.add_parser(
-        "report", help="the month's leadership report (HTML + PDF) and reports/index.html"
-    )
-    p.add_argument("--month", default="", help="YYYY-MM (default: the latest month with outputs)")
-    p.add_argument(
-        "--no-notebook", action="store_true", help="build without notebooks/07_report.ipynb"
-    )
-    p.add_argument(
-        "--no-pdf", action="store_true", help="HTML only, no Chromium (with --no-notebook)"
-    )
-    p.set_defaults(func=cmd_report)
-
-    p = sub.add_parser("demo", help="the monthly cycle on the demo city")
-    p.add_argument("--entities", type=int, default=100_000)
-    p.add_argument("--months", type=int, default=36, help="months of city history")
-    p.add_argument("--seed", type=int, default=synth.DEFAULT_SEED)
-    p.add_argument(
-        "--cycle",
-        type=int,
-        default=6,
-        metavar="MONTHS",
-        help="consecutive months the cycle runs, ending the month before the data's last",
-    )
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser("contract", help="print or write docs/data-contract.md")
-    p.add_argument("--write", metavar="PATH")
     p.set_defaults(func=cmd_contract)
 
-    p = sub.add_parser("lab", help="JupyterLab on notebooks/")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8888)
+    p = sub.add_parser("config", description=TOOLS["config"][1])
+    p.add_argument(
+        "--conf",
+        metavar="FOLDER",
+        help="a configuration folder to show (default: $WORKBENCH_CONF, else conf/)",
+    )
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("lab", description=TOOLS["lab"][1])
+    p.add_argument("--host", default="127.0.0.1", choices=LOOPBACK, help="loopback address")
+    p.add_argument("--port", type=int, default=8888, help="port to listen on")
     p.set_defaults(func=cmd_lab)
 
-    p = sub.add_parser("ui", help="MLflow UI on 127.0.0.1")
-    p.add_argument("--port", type=int, default=5000)
+    p = sub.add_parser("ui", description=TOOLS["ui"][1])
+    p.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
     p.set_defaults(func=cmd_ui)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per registered stage, then the tools."""
+    from workbench.stages import registry
+
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="企业信用风险分类与双随机抽查工作台 (workbench)",
+        epilog=_command_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    # sub-commands are listed once, in the epilog (argparse would list them a second time)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for stage in registry.STAGES:
+        p = sub.add_parser(stage.name, description=f"{stage.title}: {stage.help}")
+        _add_stage_options(p, stage)
+        p.set_defaults(func=_run_stage)
+    _add_tools(sub)
     return parser
+
+
+def _one_line(message: str) -> str:
+    return " — ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -756,24 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # MLflow logs its bookkeeping at INFO on its own handler
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
         logging.getLogger("mlflow").setLevel(logging.WARNING)
-    from workbench.governance import ModelNotFoundError
-    from workbench.indicators import CatalogError
-    from workbench.integrity import SigningKeyError
-    from workbench.load import ContractError
-
     try:
         return args.func(args)
-    except (
-        ContractError,
-        CatalogError,
-        ValueError,
-        FileNotFoundError,
-        ModelNotFoundError,
-        SigningKeyError,
-    ) as err:
-        print(f"workbench {args.stage}: error: {err}", file=sys.stderr)
+    except WorkbenchError as err:
+        print(f"workbench {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except RuntimeError as err:
+        from workbench.sampling.replay import ReplayMismatch
+
+        if isinstance(err, ReplayMismatch):
+            print(f"workbench {args.command}: the replay differs: {err}", file=sys.stderr)
+            return 4
+        raise
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

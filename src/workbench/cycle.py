@@ -1,17 +1,22 @@
-"""The monthly cycle (月度工作流程) on the demo city: every stage, month after month.
+"""The monthly cycle (月度工作流程): every stage of the registry, month after month.
 
-Each month: ingest (with last month's inspection results fed back) → indicators → train
-and promote (the first month, and again when last month's health recommends it) → grade
-→ sample → inspections (simulated from the synthetic truth) → evaluate → health → the
-leadership report; all stage notebooks run through Papermill, every training, grading
-and health check is an MLflow run.
+Each month runs the registry's cycle stages in order — ingest (with the results of
+earlier plans fed back) → indicators → train + promote (the first month, and again when
+last month's health recommends it) → grade → sample → evaluate → health → report — each
+through the same :func:`workbench.stages.runner.execute` the CLI uses, with its notebook.
+A stage says how the cycle runs it (``cycle_parameters``) and what it tells the cycle
+(``cycle_record``); adding a stage to the registry adds it here.
 
-The demo city is a history that has already happened up to its last day (the exports'
-snapshot). The cycle replays its last months: each month's stages compute **as of that
-month's end** — the indicators through the as-of views, the training labels from a
-panel whose outcomes are cut at the month's end — so nothing later is visible to the
-month's decisions. The plan drawn at a month's end is inspected in the next month, which
-is why the last cycle month is the one before the data's last month.
+The exports are a history that has already happened up to their last day. The cycle
+replays its last months: each month's stages compute **as of that month's end** — the
+indicators through the as-of views, the training labels from a panel whose outcomes are
+cut at the month's end — so nothing later is visible to the month's decisions. The plan
+drawn at a month's end is inspected in the next month, which is why the last cycle month
+is the one before the data's last month.
+
+This module is also the wiring of the demo: :func:`run_demo` generates the demo city and
+plugs the ``demo`` provider (simulated inspections, truth ceilings) into the cycle. It is
+the only module outside :mod:`workbench.demo` that imports it (``.importlinter``).
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from workbench import ingest, workspace
+from workbench import config, workspace
+from workbench.errors import ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +39,46 @@ DEFAULT_CYCLE_MONTHS = 6
 
 @dataclass(frozen=True)
 class CycleSettings:
-    """What the demo cycle runs with."""
+    """What the cycle runs with."""
 
-    city: Path
+    exports: Path  # the bureau's export folder (the demo city on the demo)
     data_snapshot: str  # the exports' last day
     months: tuple[str, ...]  # YYYY-MM, oldest first
-    plan: str = "demo_monthly"
+    plan: str  # the sampling plan drawn each month
     family: str = "generic"
     scheme: str = "national_4"
-    packs: str = "food"
+    packs: str = ""
+    provider: str = ""  # provider plug-in: "demo" simulates inspections from the truth
+
+
+@dataclass
+class MonthContext:
+    """One month of the cycle: what stages are parameterised with, and what they report."""
+
+    month: str
+    settings: CycleSettings
+    feedback: list[Path]
+    retrain_reason: str | None
+    trained_run: str | None = None
+    plan_id: str | None = None
+    record: dict = field(default_factory=dict)
+
+    @property
+    def month_end(self) -> str:
+        """The last day of the month (``YYYY-MM-DD``): every stage computes as of it."""
+        return month_end(self.month)
+
+    def __getattr__(self, name: str):
+        """Settings read through the context (``ctx.family``, ``ctx.plan`` …)."""
+        if name in CycleSettings.__dataclass_fields__:
+            return getattr(self.settings, name)
+        raise AttributeError(name)
 
 
 def cycle_months(data_snapshot: str, count: int = DEFAULT_CYCLE_MONTHS) -> tuple[str, ...]:
     """The ``count`` months ending the month before the data's last one (see module doc)."""
     if count < 1:
-        raise ValueError("the cycle needs at least one month")
+        raise ParameterError("the cycle needs at least one month (--cycle ≥ 1)")
     last = pd.Period(pd.Timestamp(data_snapshot), "M") - 1
     return tuple(str(last - k) for k in range(count - 1, -1, -1))
 
@@ -58,45 +88,17 @@ def month_end(month: str) -> str:
     return str(pd.Period(month, "M").end_time.date())
 
 
-def feedback_folder(month: str, data_snapshot: str) -> list[Path]:
+def feedback_folders(month: str, data_snapshot: str) -> list[Path]:
     """The plan results recorded before ``month`` as one ingest feedback folder (or none).
 
     Only results of plans evaluated so far exist, i.e. of earlier months; rows dated after
     the exports' snapshot are left out (ingest would quarantine them).
     """
-    from workbench import results
+    from workbench.evaluation import feedback
 
-    folder = results.write_feedback(data_snapshot, workspace.data_dir() / "feedback" / month)
+    target = workspace.current().feedback.at(month).path
+    folder = feedback.write_feedback(data_snapshot, target)
     return [folder] if folder else []
-
-
-def panel_as_of(data: Path, month: str, packs: tuple[str, ...] = ()) -> tuple[Path, str]:
-    """A training panel with only the outcomes known at ``month``'s end; and its validation start.
-
-    The default design of ``workbench train`` (10 training month ends, a 12-month
-    embargo, 3 validation month ends) ending at the latest snapshot whose 12-month outcome
-    window closed by the month's end, labels computed from data cut at that day.
-    """
-    from workbench import labels, train_stage
-    from workbench.indicators import load_catalog
-    from workbench.panel import build_panel, latest_labelled_snapshot
-    from workbench.train import embargoed_snapshots
-
-    definition = labels.load_label_definition()
-    known = month_end(month)
-    train, valid = embargoed_snapshots(
-        latest_labelled_snapshot(known, definition),
-        horizon_months=definition.horizon_months,
-        train_months=train_stage.TRAIN_MONTHS,
-        valid_months=train_stage.VALID_MONTHS,
-    )
-    frame = build_panel(
-        data / "tables", train + valid, load_catalog(packs=packs), definition, known
-    )
-    out = workspace.data_dir() / "panel" / f"as-of-{month}"
-    out.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(out / "panel.parquet", index=False)
-    return out / "panel.parquet", str(valid[0].date())
 
 
 class Progress:
@@ -121,172 +123,111 @@ class Progress:
 
 def run_cycle(settings: CycleSettings, echo: Callable[[str], None] = print) -> dict:
     """Run every month of the cycle; return what was done per month."""
-    from workbench import (
-        evaluate_stage,
-        governance,
-        grading,
-        health,
-        leadership_report,
-        stages,
-    )
+    from workbench import governance
+    from workbench.reporting import leadership
+    from workbench.stages import registry, runner
 
     progress = Progress(len(settings.months), echo)
     done: dict[str, dict] = {}
-    retrain_reason = None if governance.champion_version(settings.family) else "no champion yet"
+    retrain = None if governance.champion_version(settings.family) else "no champion yet"
     for index, month in enumerate(settings.months, 1):
-        record: dict = {}
-        data = workspace.ingest_dir(month)
-        feedback = feedback_folder(month, settings.data_snapshot)
-        step = partial(progress.step, index, month)
-        step(
-            "ingest" + (" (with the results of earlier plans fed back)" if feedback else ""),
-            stages.run_stage,
-            "ingest",
-            {
-                "data": str(settings.city),
-                "snapshot": settings.data_snapshot,
-                "out": str(data),
-                "feedback": ",".join(map(str, feedback)),
-            },
-            month,
+        ctx = MonthContext(
+            month, settings, feedback_folders(month, settings.data_snapshot), retrain
         )
-        report = ingest.read_report(data)
-        record["fed_back_rows"] = sum(e["accepted"] for e in report.get("feedback", []))
-        step(
-            "indicators",
-            stages.run_stage,
-            "indicators",
-            {
-                "data": str(data),
-                "snapshot": month_end(month),
-                "packs": settings.packs,
-                "out": str(workspace.data_dir() / "indicators" / month),
-            },
-            month,
-        )
-        if retrain_reason:
-            record["trained"] = step(
-                f"train + promote ({retrain_reason})",
-                _train_and_promote,
-                settings,
-                month,
-                data,
-                echo,
-            )
-        step(
-            "grade",
-            stages.run_stage,
-            "grade",
-            {
-                "snapshot": month,
-                "data": str(data),
-                "family": settings.family,
-                "alias": governance.CHAMPION,
-                "overrides": "",
-                "out": str(grading.grades_root() / month),
-            },
-            month,
-        )
-        record["graded"] = grading.read_summary(grading.grades_root() / month)["enterprises"]
-        drawn = step("sample (double random)", _sample, settings, month, data)
-        plan_id = drawn["plan_id"]
-        record["tasks"] = drawn["counts"]["tasks"]
-        step(
-            "inspections (simulated from the synthetic truth)",
-            evaluate_stage.simulate_plan_results,
-            month,
-            plan_id,
-            seed=int(month.replace("-", "")),
-        )
-        step(
-            "evaluate",
-            stages.run_stage,
-            "evaluate",
-            {"month": month, "plan_id": plan_id, "simulate": "auto"},
-            month,
-        )
-        evaluation = evaluate_stage.read_outputs(evaluate_stage.evaluation_dir(month, plan_id))[0]
-        record["evaluation"] = _headline(evaluation)
-        checked = step("model health", health.run_health, month, log_mlflow=True)
-        retrain_reason = (
-            "health recommends retraining" if checked.get("retrain_recommended") else None
-        )
-        record["health"] = {k: checked.get(k) for k in ("psi_score", "retrain_recommended")}
-        step("leadership report", stages.run_stage, "report", {"month": month}, month)
-        done[month] = record
-    leadership_report.build_index()
+        for stage in registry.cycle_stages():
+            params = stage.impl.cycle_parameters(ctx)
+            if params is None:
+                continue
+            label = f"{stage.name} ({stage.title})"
+            outcome = progress.step(index, month, label, runner.execute, stage, params)
+            record = getattr(stage.impl, "cycle_record", None)
+            if record is not None:
+                record(ctx, outcome.summary, echo)
+        retrain = ctx.retrain_reason
+        done[month] = ctx.record
+    leadership.build_index()
     return {"months": done, "seconds": round(progress.elapsed(), 1)}
 
 
-def _sample(settings: CycleSettings, month: str, data: Path) -> dict:
-    """Draw the month's plan, then render the sample notebook on the drawn files."""
-    from workbench import stages
-    from workbench.sampling import stage as sampling
+# --------------------------------------------------------------------------- the demo
 
-    params = sampling.resolve_parameters(settings.plan, month=month)
-    drawn = sampling.run_sample(params.plan, params.grades, params.out, ingest_dir=data)
-    stages.run_stage(
-        "sample",
-        {
-            "plan": str(params.plan),
-            "grades": str(params.grades),
-            "data": str(data),
-            "out": str(params.out),
-            "show_only": True,
-        },
-        month,
+
+def generate_city(out: str | None = None, echo: Callable[[str], None] = print, **options) -> int:
+    """``workbench synth``: generate a synthetic city with its hidden truth."""
+    from workbench.demo import synth
+
+    target = workspace.resolve(out) or workspace.default_city_dir()
+    summary = synth.generate_city(target, **options)
+    echo(f"synthetic city: {target}")
+    for table, rows in summary.rows.items():
+        echo(f"  {table:<20} {rows:>10,} rows")
+    if summary.errors:
+        echo(f"  {summary.errors:,} rows corrupted on purpose (listed in _truth/injected_errors.csv)")
+    echo(f"  ({summary.seconds:.1f} s; truth for tests and benchmarks in {target / '_truth'})")
+    return 0
+
+
+def demo_settings(city: Path, data_snapshot: str, months: int) -> CycleSettings:
+    """The cycle on the demo city: its plan, the food pack, the demo provider."""
+    return CycleSettings(
+        exports=city,
+        data_snapshot=data_snapshot,
+        months=cycle_months(data_snapshot, months),
+        plan="demo_monthly",
+        packs="food",
+        provider="demo",
     )
-    return drawn
 
 
-def _headline(summary: dict) -> dict:
-    """The figures the final lines print: hit rate against the uniform estimate, lift."""
-    lift = summary.get("lift") or {}
-    uniform = lift.get("uniform_per_inspection") or {}
-    ratio = lift.get("lift") or {}
-    return {
-        "inspected": summary.get("inspected"),
-        "found": summary.get("found"),
-        "hit_rate": lift.get("plan_per_inspection"),
-        "uniform_rate": uniform.get("value"),
-        "uniform_low": uniform.get("low"),
-        "uniform_high": uniform.get("high"),
-        "lift": ratio.get("value"),
-        "lift_low": ratio.get("low"),
-        "lift_high": ratio.get("high"),
-    }
+def run_demo(
+    entities: int = 100_000,
+    months: int = 36,
+    seed: int = 2026,
+    cycle_months: int = DEFAULT_CYCLE_MONTHS,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """``workbench demo``: generate the demo city when needed, then run the monthly cycle."""
+    from workbench.demo import city as demo_city
 
-
-def _train_and_promote(settings: CycleSettings, month: str, data: Path, echo) -> dict:
-    """Fit on a panel known at ``month``'s end, then promote through the gates."""
-    from workbench import governance, stages, train_stage
-
-    panel, validation_from = panel_as_of(data, month)
-    out = workspace.data_dir() / "models" / settings.family
-    stages.run_stage(
-        "train",
-        {
-            "data": str(data),
-            "panel": str(panel),
-            "family": settings.family,
-            "scheme": settings.scheme,
-            "validation_from": validation_from,
-            "out": str(out),
-        },
-        month,
+    params = demo_city.CityParameters(entities=entities, months=months, seed=seed)
+    city = demo_city.ensure_city(params)
+    echo(f"demo city: {city} ({params.entities:,} entities, {params.months} months)")
+    settings_file = config.conf_dir() / config.FILES["settings"][0]
+    if not settings_file.exists():  # so that 01_ingest opens on the demo city by default
+        settings_file.parent.mkdir(parents=True, exist_ok=True)
+        settings_file.write_text(f"exports: {city}\n", encoding="utf-8")
+        echo(f"export folder configured in {settings_file} (exports: {city})")
+    settings = demo_settings(city, str(pd.Timestamp(params.end).date()), cycle_months)
+    echo(
+        f"monthly cycle: {settings.months[0]} … {settings.months[-1]} "
+        f"({len(settings.months)} months, every stage as of each month's end)"
     )
-    summary = train_stage.read_run(out)
-    result = governance.promote(summary["run_id"])
-    echo(f"  {result.message}")
-    if not result.promoted and governance.champion_version(settings.family) is None:
-        raise RuntimeError(
-            f"the first model did not pass the gates, so there is no champion to grade with: "
-            f"{result.message}"
+    outcome = run_cycle(settings, echo)
+    for month, record in outcome["months"].items():
+        echo(f"  {month}: " + headline(record))
+    reports = workspace.current().reports / "index.html"
+    echo(f"done in {outcome['seconds'] / 60:.1f} min. Reports: {reports} (open it in a browser)")
+    echo(
+        "next: `.venv/bin/workbench lab` opens JupyterLab on notebooks/, "
+        "`.venv/bin/workbench ui` the MLflow UI on http://127.0.0.1:5000"
+    )
+    return 0
+
+
+def headline(record: dict) -> str:
+    """One line per month: graded, tasks, hit rate against the uniform draw, lift."""
+    ev = record.get("evaluation", {})
+    trained = record.get("trained")
+    text = f"graded {record.get('graded', 0):,}, {record.get('tasks', 0):,} tasks, "
+    if ev.get("lift") is not None:
+        text += (
+            f"problems found per inspection {ev['hit_rate']:.1%} vs "
+            f"{ev['uniform_rate']:.1%} for a uniform draw "
+            f"(95 % {ev['uniform_low']:.1%}–{ev['uniform_high']:.1%}); lift "
+            f"{ev['lift']:.2f} ({ev['lift_low']:.2f}–{ev['lift_high']:.2f})"
         )
-    m = summary["metrics"]
-    return {
-        "run_id": summary["run_id"],
-        "version": summary["version"],
-        "valid_auc": m["valid_auc"],
-        "promoted": result.promoted,
-    }
+    else:
+        text += "no evaluation"
+    if trained:
+        text += f"; trained v{trained['version']}"
+    return text

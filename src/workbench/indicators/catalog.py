@@ -14,12 +14,12 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from workbench import contract
+from workbench import config, contract
+from workbench.errors import WorkbenchError
 
 DIMENSIONS = ("基础属性", "动态信息", "监管信息", "关联关系", "社会评价")
 
@@ -49,7 +49,7 @@ FILTER_OPS = ("in", "not_in", "contains_any", "is_null", "eq")
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
-class CatalogError(ValueError):
+class CatalogError(WorkbenchError, ValueError):
     """A catalog file that cannot be used, with the file, indicator and field named."""
 
 
@@ -258,16 +258,12 @@ class Catalog:
 
 # --------------------------------------------------------------------------- loading
 
-PACKAGED_GENERIC = "generic.yaml"
-PACKAGED_PACKS = {
-    "food": "food.yaml",
-    "drugs": "drugs.yaml",
-    "special_equipment": "special_equipment.yaml",
-}
+GENERIC = "generic"
 
 
-def _packaged(name: str) -> Path:
-    return Path(str(resources.files("workbench.indicators").joinpath("catalog", name)))
+def configured_packs() -> dict[str, Path]:
+    """Pack id → file: the packaged packs and the bureau's own (``conf/catalog/``)."""
+    return {k: v for k, v in config.current().catalogs.items() if k != GENERIC}
 
 
 def load_catalog(
@@ -283,7 +279,7 @@ def load_catalog(
     Raises:
         CatalogError: naming the file, the indicator and the field at fault.
     """
-    generic_file = Path(path) if path else _packaged(PACKAGED_GENERIC)
+    generic_file = Path(path) if path else config.current().catalogs[GENERIC]
     data = _read_yaml(generic_file)
     if not isinstance(data, dict) or not ("indicators" in data or "extends" in data):
         raise CatalogError(f"{generic_file}: expected a mapping with a list under 'indicators'")
@@ -297,10 +293,11 @@ def load_catalog(
     indicators = _extend(data, own, generic_file)
     loaded_packs = []
     for pack in packs:
-        pack_file = _packaged(PACKAGED_PACKS[pack]) if pack in PACKAGED_PACKS else Path(pack)
+        known = configured_packs()
+        pack_file = known[pack] if pack in known else Path(pack)
         if not pack_file.is_file():
             raise CatalogError(
-                f"unknown pack {pack!r}: use one of {', '.join(PACKAGED_PACKS)} or a YAML path"
+                f"unknown pack {pack!r}: use one of {', '.join(known)} or a YAML path"
             )
         loaded_packs.append(_pack(_read_yaml(pack_file), pack_file))
     catalog = Catalog(indicators, tuple(loaded_packs), str(generic_file))
@@ -321,7 +318,7 @@ def _extend(data: dict, own: tuple[Indicator, ...], path: Path) -> tuple[Indicat
         return own
     if extends != "generic":
         raise CatalogError(f"{path}: 'extends' is {extends!r}; allowed: generic")
-    packaged = _packaged(PACKAGED_GENERIC)
+    packaged = config.default_catalog(GENERIC)
     base = [_indicator(i, packaged, None) for i in _read_yaml(packaged)["indicators"]]
     base_ids = {i.id for i in base}
     for ind_id in retire:

@@ -3,6 +3,7 @@
 Not the scorecard's binning (that is optbinning's job in training): a fast, transparent
 screen — quantile bins, missing values in a bin of their own, categories as they are —
 so that an analyst sees at once whether a new indicator carries signal (IV > 0.1).
+The charts of these figures are in :mod:`workbench.views.indicators`.
 """
 
 from __future__ import annotations
@@ -95,56 +96,3 @@ def missing_rates(matrix: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def iv_figure(signal: pd.DataFrame, top: int = 20):
-    """Horizontal bars of the ``top`` indicators by IV, with the 0.1 line (Chinese labels)."""
-    from workbench import report
-
-    report.use_cjk_font()
-    import matplotlib.pyplot as plt
-
-    head = signal.head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(9, 0.32 * len(head) + 1.2))
-    colors = ["#c0392b" if v >= 0.5 else "#3b6ea5" for v in head["IV"]]
-    ax.barh(head["名称"], head["IV"], color=colors)
-    ax.axvline(0.1, color="#888", linestyle="--", linewidth=1)
-    ax.text(0.1, len(head) - 0.5, " IV = 0.1", color="#555", fontsize=8, va="bottom")
-    ax.set_xlabel("信息值 IV")
-    ax.set_title(f"区分度最强的 {len(head)} 个指标（红色：IV ≥ 0.5，请核查是否存在信息泄漏）")
-    fig.tight_layout()
-    return fig
-
-
-def distribution_figure(matrix: pd.DataFrame, catalog: Catalog, ids: list[str]):
-    """Histograms of a few numeric indicators (share of enterprises, zeros included)."""
-    from workbench import report
-
-    report.use_cjk_font()
-    import matplotlib.pyplot as plt
-
-    ids = [i for i in ids if not catalog.get(i).categorical][:6]
-    cols = 3
-    rows = max(1, -(-len(ids) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(11, 2.8 * rows), squeeze=False)
-    for ax, ind_id in zip(axes.flat, ids, strict=False):
-        values = matrix[ind_id].dropna()
-        ax.hist(
-            values, bins=30, color="#3b6ea5", weights=np.full(len(values), 1 / max(len(values), 1))
-        )
-        ax.set_title(catalog.get(ind_id).name, fontsize=9)
-        ax.set_ylabel("占比")
-    for ax in list(axes.flat)[len(ids) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
-
-
-def catalog_view(catalog: Catalog):
-    """The catalog as a styled table for the notebook (short columns kept on one line)."""
-    short = ["指标", "名称", "维度", "专业包", "来源", "窗口", "聚合", "风险方向"]
-    return (
-        catalog.table()
-        .style.hide(axis="index")
-        .set_properties(subset=short, **{"white-space": "nowrap"})
-    )

@@ -27,8 +27,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 
-class BudgetError(ValueError):
+
+class BudgetError(WorkbenchError, ValueError):
     """Constraints that no ratios can meet, saying which and by how much."""
 
 

@@ -38,12 +38,13 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
+from workbench.errors import WorkbenchError
 from workbench.sampling.plan import Plan
 
 MASK64 = (1 << 64) - 1
 
 
-class InfeasiblePlan(ValueError):
+class InfeasiblePlan(WorkbenchError, ValueError):
     """Inspectors cannot be assigned: the message names each constraint and the shortfall."""
 
 

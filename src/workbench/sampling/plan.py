@@ -17,13 +17,13 @@ import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from workbench import contract
+from workbench import config, contract
+from workbench.errors import WorkbenchError
 
 PLAN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 RATE_SOURCES = ("pd", "hit_rate")
@@ -48,7 +48,7 @@ _TOP_KEYS = {
 }
 
 
-class PlanError(ValueError):
+class PlanError(WorkbenchError, ValueError):
     """A sampling plan that cannot be used, naming the file, the field and what is allowed."""
 
 
@@ -182,14 +182,8 @@ class Plan:
 
 
 def packaged_plans() -> dict[str, Path]:
-    """The preset plans shipped with the workbench (name → file)."""
-    folder = Path(str(resources.files("workbench.sampling") / "plans"))
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
-
-
-def default_plan_path() -> Path:
-    """The demo plan sized for the 100,000-enterprise demo city."""
-    return packaged_plans()["demo_monthly"]
+    """The plans known by name (name → file): the presets and the bureau's ``conf/plans/``."""
+    return dict(config.current().plans)
 
 
 def resolve_plan_path(plan: str | Path) -> Path:
@@ -199,7 +193,7 @@ def resolve_plan_path(plan: str | Path) -> Path:
         return presets[str(plan)]
     path = Path(plan)
     if not path.is_file():
-        raise PlanError(f"plan file {path} does not exist; packaged presets: {', '.join(presets)}")
+        raise PlanError(f"plan file {path} does not exist; plans by name: {', '.join(presets)}")
     return path
 
 

@@ -1,0 +1,777 @@
+"""Loaders (数据加载): a folder of bureau exports → validated tables plus quarantine.
+
+Reads CSV (UTF-8, UTF-8 with BOM, GBK, GB18030 — detected), XLSX and Parquet with English
+or Chinese headers, then checks every row against the contract. A row that fails a check
+is never dropped silently: it goes to the table's quarantine frame with the reason of its
+first failing check (in ``contract.QUARANTINE_REASONS`` order) and the detail of every
+failing check, and it is counted. Everything is vectorised: a province's exports (10⁷
+rows) must load on one machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from workbench import contract
+from workbench.contract import CODE_LISTS, TABLES, Column, Table, normalise_label, uscc
+from workbench.errors import WorkbenchError
+
+log = logging.getLogger(__name__)
+
+FORMATS = (".csv", ".xlsx", ".parquet")
+#: What the loader accepts, for messages about a file that is none of it.
+EXPECTED = "expected a UTF-8/GBK CSV, an XLSX workbook or a Parquet file"
+#: Leading bytes of file types that turn up misnamed as ``.csv`` (an export tool's choice
+#: of extension is not to be trusted), with what to tell the user.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive — an XLSX workbook? name it .xlsx"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel .xls/OLE file — save it as .xlsx or CSV"),
+    (b"PAR1", "a Parquet file — name it .parquet"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive — unpack it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive — unpack it first"),
+    (b"Rar!", "a RAR archive — unpack it first"),
+)
+#: C0 control bytes that never occur in CSV text (tab, LF, VT, FF, CR and the DOS end-of-file
+#: mark 0x1A are allowed); in UTF-8, GBK and GB18030 every byte of a multi-byte character is
+#: 0x30 or above, so these bytes cannot be part of a Chinese character either.
+_CONTROL = bytes(b for b in range(0x20) if b not in b"\t\n\x0b\x0c\r\x1a")
+_SNIFF = 1 << 16  # bytes examined for binary content
+#: What openpyxl and pyarrow raise on a file that is not theirs (damaged, truncated, other).
+_UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, pa.ArrowException)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_DATE_PARTS = (
+    r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"  # the date
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"  # an optional time, ignored
+)
+_TRUE = {"是", "true", "t", "yes", "y", "1", "在岗", "属实", "有"}
+_FALSE = {"否", "false", "f", "no", "n", "0", "不在岗", "离岗", "不属实", "无"}
+#: Reason for a CSV line with more fields than the header (cannot be read into columns).
+MALFORMED_LINE = "malformed_line"
+REASON_ORDER = {r: i for i, r in enumerate(contract.QUARANTINE_REASONS)}
+#: Columns the quarantine adds in front of the row as read (named apart from table columns
+#: such as ``abnormal_list.reason``).
+ROW_COLUMN, REASON_COLUMN, DETAIL_COLUMN = "source_row", "quarantine_reason", "quarantine_detail"
+
+
+class ContractError(WorkbenchError, ValueError):
+    """The input cannot be read as the contract says (a missing required column, say)."""
+
+
+@dataclass
+class LoadedTable:
+    """One table after validation.
+
+    Attributes:
+        accepted: typed rows that passed every check, canonical column names.
+        quarantine: rejected rows as read, with ``source_row``, ``quarantine_reason``
+            and ``quarantine_detail``.
+        rows_read: data rows in the file (header excluded).
+        attributed: rows whose ``uscc`` names a registered enterprise (for 记名率).
+    """
+
+    name: str
+    path: Path
+    file_format: str
+    encoding: str | None
+    accepted: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+    attributed: int | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    check_digit_failures: list[str] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Quarantined rows per reason."""
+        if self.quarantine.empty:
+            return {}
+        counts = self.quarantine[REASON_COLUMN].value_counts()
+        return {r: int(counts[r]) for r in sorted(counts.index, key=REASON_ORDER.get)}
+
+
+# ------------------------------------------------------------------------- reading files
+
+
+def find_table_file(folder: Path, table: Table) -> Path | None:
+    """The file holding ``table`` in ``folder`` (English or Chinese file name), or None.
+
+    Raises:
+        ContractError: when two files claim the same table.
+    """
+    hits = [
+        folder / f"{stem}{ext}"
+        for stem in (table.name, table.zh)
+        for ext in FORMATS
+        if (folder / f"{stem}{ext}").is_file()
+    ]
+    if len(hits) > 1:
+        names = ", ".join(h.name for h in hits)
+        raise ContractError(f"table {table.name} ({table.zh}) is given by several files: {names}")
+    return hits[0] if hits else None
+
+
+def binary_content(raw: bytes) -> str | None:
+    """What a ``.csv`` file's bytes are when they are not text (None when they may be).
+
+    Checked before decoding because GB18030 decodes almost any byte string: without this
+    a PNG would "decode" and fail later as a table with odd headers. A file is binary when
+    it starts with a known signature, holds a NUL byte (UTF-16 text included), or more than
+    1 % of its first 64 KiB are control bytes no CSV holds.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text — save it as UTF-8 or GBK CSV"
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            return kind
+    sample = raw[:_SNIFF]
+    if b"\x00" in sample:
+        return "binary content"
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    if controls > len(sample) / 100:
+        return "binary content"
+    return None
+
+
+def decode_bytes(raw: bytes) -> tuple[str, str]:
+    """Decode a CSV file's bytes, detecting UTF-8 (with or without BOM), GBK or GB18030.
+
+    UTF-8 is tried strictly first: GBK text almost never decodes as valid UTF-8, while the
+    reverse often "works" and produces garbage, so the order matters.
+
+    Raises:
+        ContractError: when the bytes are binary, or text in none of the supported
+            encodings (the message gives the first byte that fails, by line).
+    """
+    kind = binary_content(raw)
+    if kind is not None:
+        raise ContractError(f"not a text CSV ({kind}); {EXPECTED}")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        try:
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as err:
+            raise ContractError(
+                f"starts with a UTF-8 mark but is not UTF-8 ({_where(raw, err.start + 3)}); "
+                "save it again as UTF-8 or GBK CSV"
+            ) from None
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError as err:
+            last = err
+            continue
+    raise ContractError(
+        f"cannot decode the file as UTF-8, GBK or GB18030 ({_where(raw, last.start)}); "
+        "save it again in one of them"
+    )
+
+
+def _where(raw: bytes, offset: int) -> str:
+    """Where a byte offset is, for a person: line number and the byte in hex."""
+    line = raw.count(b"\n", 0, offset) + 1
+    return f"line {line}, byte 0x{raw[offset]:02X} at offset {offset}"
+
+
+def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Parse CSV text as strings; return the frame and the lines with too many fields.
+
+    The fast path is Arrow's multi-threaded reader with every column typed as string (no
+    inference: ``0101`` stays ``0101``). A file it rejects (a line with a wrong number of
+    fields) is read again record by record, so the bad lines can be named and kept.
+    """
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    header = next(csv.reader([first_line.rstrip("\r")]), [])
+    if not header:
+        return pd.DataFrame(), []
+    text = text.rstrip("\x1a")  # an old DOS end-of-file mark is no data
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        frame = table.to_pandas()
+        frame.index = pd.RangeIndex(2, len(frame) + 2)
+        return frame, []
+    except (pa.ArrowInvalid, ValueError):
+        pass
+    # Slow path, only for broken files: the csv module tells which record is too long.
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = [r for r in reader if r]
+    except csv.Error as err:
+        raise ContractError(f"not a readable CSV (line {reader.line_num}: {err})") from None
+    width = len(header)
+    good, good_rows, bad = [], [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) > width:
+            bad.append((number, ",".join(row)))
+        else:
+            good.append(row + [""] * (width - len(row)))
+            good_rows.append(number)
+    frame = pd.DataFrame(good, columns=header, index=pd.Index(good_rows), dtype="str")
+    return frame, bad
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Render a typed column (XLSX, Parquet) as the strings a CSV would have held."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    if pd.api.types.is_bool_dtype(series):
+        return series.map({True: "true", False: "false"}).fillna("").astype(object)
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype("string").fillna("").astype(object)
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(values) & (values == np.round(values))
+        out = series.astype("string").fillna("").astype(object)
+        out[whole] = pd.Series(values[whole].astype(np.int64), index=series.index[whole]).astype(
+            str
+        )
+        return out
+    return series.map(_cell_text).astype(object)
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if hasattr(value, "isoformat") and hasattr(value, "year"):  # datetime.date / datetime
+        return value.isoformat()[:10]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_raw(path: Path) -> tuple[pd.DataFrame, str | None, list[tuple[int, str]]]:
+    """Read a table file into string columns indexed by source row (header = row 1).
+
+    Returns the frame, the detected encoding (CSV only) and the malformed lines.
+
+    Raises:
+        ContractError: an empty file, a file with no header row, binary or undecodable
+            bytes in a CSV, or an XLSX/Parquet file its library cannot open. The message
+            says what is wrong, not which file (the caller adds the path).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ContractError(f"unsupported format {suffix} (use {', '.join(FORMATS)})")
+    if path.stat().st_size == 0:
+        raise ContractError(f"empty file (0 bytes); {EXPECTED} with a header row")
+    if suffix == ".csv":
+        text, encoding = decode_bytes(path.read_bytes())
+        if not text.strip(" \t\r\n\x0b\x0c\x1a\ufeff"):
+            raise ContractError("no header row (the file holds only blank lines)")
+        frame, bad = _read_csv_text(text)
+        return frame, encoding, bad
+    try:
+        if suffix == ".xlsx":
+            frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+        else:
+            frame = pd.read_parquet(path)
+    except _UNREADABLE as err:
+        raise ContractError(_unreadable(path, err)) from None
+    if not len(frame.columns):
+        raise ContractError("no header row (the first sheet is empty)")
+    frame = frame.apply(_as_text)
+    frame.columns = [str(c) for c in frame.columns]
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    return frame, None, []
+
+
+def _unreadable(path: Path, err: Exception) -> str:
+    """Why an XLSX or Parquet file cannot be opened, with what it seems to be instead."""
+    kind, own = {".xlsx": ("XLSX workbook", b"PK"), ".parquet": ("Parquet file", b"PAR1")}[
+        path.suffix.lower()
+    ]
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF)
+    found = binary_content(head)
+    if found is None:
+        hint = "; it holds text — a CSV? name it .csv"
+    elif head.startswith(own) or found == "binary content":
+        hint = ""  # the right kind of file damaged or truncated, or nothing recognisable
+    else:
+        hint = f"; it is {found}"
+    detail = (str(err).splitlines() or [type(err).__name__])[0]
+    detail = re.sub(r"^Could not open Parquet input source '.*?': ", "", detail)
+    return f"not a readable {kind} ({detail}){hint}; {EXPECTED}"
+
+
+def map_headers(table: Table, headers: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Map file headers to canonical column names; return the mapping and the extras.
+
+    Raises:
+        ContractError: naming the table, the missing column (English and Chinese) and
+            the headers that were found; or two headers claiming one column.
+    """
+    accepted = {normalise_label(h): col.name for col in table.columns for h in col.headers}
+    mapping: dict[str, str] = {}
+    extras: list[str] = []
+    for header in headers:
+        canonical = accepted.get(normalise_label(header.lstrip("\ufeff")))
+        if canonical is None:
+            extras.append(header)
+        elif canonical in mapping.values():
+            first = next(h for h, c in mapping.items() if c == canonical)
+            raise ContractError(
+                f"table {table.name} ({table.zh}): headers {first!r} and {header!r} both "
+                f"name column {canonical}"
+            )
+        else:
+            mapping[header] = canonical
+    missing = [c for c in table.required if c.name not in mapping.values()]
+    if missing:
+        wanted = ", ".join(f"{c.name} ({c.zh})" for c in missing)
+        found = ", ".join(headers) or "(none)"
+        raise ContractError(
+            f"table {table.name} ({table.zh}) is missing required column(s) {wanted}; "
+            f"headers found: {found}"
+        )
+    return mapping, extras
+
+
+# ------------------------------------------------------------------------ value parsers
+
+
+def parse_dates(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse dates in the accepted formats; return dates and a mask of unreadable ones.
+
+    Accepts ``YYYY-MM-DD``, ``YYYY/MM/DD``, ``YYYY.MM.DD``, ``YYYY年MM月DD日`` (optionally
+    followed by a time), ``YYYYMMDD`` and Excel serial day numbers. An impossible date
+    such as 2023-02-30 is unreadable, never rolled over.
+    """
+    empty = (text == "").to_numpy()
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    todo = dates.isna().to_numpy() & ~empty
+    if todo.any():
+        rest = text[todo]
+        parts = rest.str.extract(_DATE_PARTS)
+        compact = rest.str.extract(r"^(\d{4})(\d{2})(\d{2})$")
+        parts = parts.fillna(compact)
+        composed = parts[0] + parts[1].str.zfill(2) + parts[2].str.zfill(2)
+        parsed = pd.to_datetime(composed, format="%Y%m%d", errors="coerce")
+        serial = rest.str.fullmatch(r"\d{1,5}(?:\.0+)?").fillna(False).astype(bool)
+        if serial.any():
+            days = pd.to_numeric(rest[serial], errors="coerce")
+            parsed[serial] = _EXCEL_EPOCH + pd.to_timedelta(days, unit="D")
+        dates[todo] = parsed
+    dates = dates.astype("datetime64[s]")
+    invalid = dates.isna().to_numpy() & ~empty
+    return dates, invalid
+
+
+def parse_amounts(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse numbers written with thousands separators or currency signs."""
+    cleaned = text.str.replace("[,，¥￥元 \t\u00a0\u3000]", "", regex=True)
+    values = pd.to_numeric(cleaned.replace("", np.nan), errors="coerce").astype("float64")
+    invalid = values.isna().to_numpy() & (cleaned != "").to_numpy()
+    return values, invalid
+
+
+def parse_bools(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse 是/否, true/false, 1/0 and similar into a nullable boolean column."""
+    low = text.str.strip().str.lower()
+    values = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    values[low.isin(_TRUE)] = True
+    values[low.isin(_FALSE)] = False
+    invalid = (values.isna() & (low != "")).to_numpy()
+    return values, invalid
+
+
+def parse_industry(text: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """Parse GB/T 4754-2017 codes: section letter and/or 2–4 digits.
+
+    Returns ``industry_code`` (normalised: letter + digits), ``industry_section`` and
+    ``industry_division`` (2 digits), and a mask of codes that are not GB/T 4754.
+    """
+    norm = text.str.upper().str.replace(uscc.WHITESPACE, "", regex=True)
+    parts = norm.str.extract(r"^([A-T])?(\d{2,4})?$")
+    letter, digits = parts[0].fillna(""), parts[1].fillna("")
+    division = pd.to_numeric(digits.str[:2].replace("", np.nan), errors="coerce")
+    sections = {d: contract.section_of_division(int(d)) for d in division.dropna().unique()}
+    derived = division.map(sections).fillna("").astype("str")
+    section = letter.where(letter != "", derived)
+    bad = (
+        (letter == "") & (digits == "")
+        | (digits != "") & (derived == "")
+        | (letter != "") & (derived != "") & (letter != derived)
+    ).to_numpy() & (norm != "").to_numpy()
+    frame = pd.DataFrame(
+        {
+            "industry_code": (section + digits).astype(object),
+            "industry_section": section.astype(object),
+            "industry_division": digits.str[:2].astype(object),
+        },
+        index=text.index,
+    )
+    return frame, bad
+
+
+def parse_regions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Check GB/T 2260 codes: six digits whose first two name a province."""
+    norm = text.str.replace(uscc.WHITESPACE, "", regex=True)
+    ok = norm.str.fullmatch(r"\d{6}").fillna(False).astype(bool) & norm.str[:2].isin(
+        contract.PROVINCE_CODES
+    )
+    return norm, (~ok & (norm != "")).to_numpy()
+
+
+# --------------------------------------------------------------------------- validation
+
+
+#: A check's detail: one text for all rows, a series by row, or a function of the failing
+#: rows' mask returning the series for those rows (so nothing is formatted for good rows).
+Detail = str | pd.Series | Callable[[np.ndarray], pd.Series]
+
+
+class _Checks:
+    """Collects failing checks per row; a row's reason is its first failing check."""
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+        self.failures: list[tuple[str, np.ndarray, pd.Series | str]] = []
+
+    def add(self, reason: str, mask: np.ndarray, detail: Detail) -> None:
+        """Record a failing check; a callable detail is only evaluated on failing rows."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            if callable(detail):
+                detail = detail(mask)
+            self.failures.append((reason, mask, detail))
+
+    def failed(self) -> np.ndarray:
+        out = np.zeros(len(self.index), dtype=bool)
+        for _, mask, _ in self.failures:
+            out |= mask
+        return out
+
+    def describe(self, rows: np.ndarray) -> pd.DataFrame:
+        """Reason and detail for the failing rows ``rows`` (positions)."""
+        reason = pd.Series("", index=self.index[rows], dtype=object)
+        rank = pd.Series(len(REASON_ORDER), index=self.index[rows])
+        details: dict[object, list[str]] = {i: [] for i in self.index[rows]}
+        for name, mask, detail in self.failures:
+            hit = mask[rows]
+            labels = self.index[rows][hit]
+            better = rank[labels] > REASON_ORDER[name]
+            reason[labels[better.to_numpy()]] = name
+            rank[labels[better.to_numpy()]] = REASON_ORDER[name]
+            texts = detail[labels] if isinstance(detail, pd.Series) else [detail] * len(labels)
+            for label, text in zip(labels, texts, strict=True):
+                details[label].append(text)
+        return pd.DataFrame(
+            {REASON_COLUMN: reason, DETAIL_COLUMN: ["; ".join(details[i]) for i in reason.index]},
+            index=reason.index,
+        )
+
+
+def _quote(col: Column, values: pd.Series, suffix: str = "") -> Detail:
+    """Detail naming the column and the value as written, for the failing rows only."""
+    return lambda mask: col.name + "=" + values[mask].astype(object).map(repr) + suffix
+
+
+def validate_table(
+    table: Table,
+    raw: pd.DataFrame,
+    snapshot: pd.Timestamp,
+    register: pa.Array | None = None,
+    inspector_ids: set[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Check one table's raw string frame (canonical headers) against the contract.
+
+    Args:
+        table: the contract's table.
+        raw: string columns named canonically (extra columns allowed), indexed by source row.
+        snapshot: data snapshot date (数据基准日); later dates are quarantined.
+        register: the register's normalised codes (for attribution), None for enterprises.
+        inspector_ids: known inspector ids (for ``conflicts``), None to skip that check.
+
+    Returns:
+        accepted typed frame, quarantine frame, facts (attributed rows, check-digit flags).
+    """
+    checks = _Checks(raw.index)
+    typed: dict[str, pd.Series] = {}
+    facts: dict = {}
+    for col in table.columns:
+        if col.name not in raw.columns:
+            typed[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
+            continue
+        text = raw[col.name].astype("str").fillna("").str.strip()
+        empty = (text == "").to_numpy()
+        if col.required:
+            checks.add("missing_value", empty, f"{col.name} ({col.zh}) 为空")
+        if col.kind == "uscc":
+            typed[col.name] = _check_uscc(table, col, text, empty, checks, register, facts)
+        elif col.kind == "text":
+            typed[col.name] = text.where(~empty, None).astype("string")
+        elif col.kind == "code":
+            typed[col.name] = _check_code(col, text, empty, checks)
+        elif col.kind == "date":
+            dates, invalid = parse_dates(text)
+            checks.add("invalid_date", invalid, _quote(col, text))
+            if not col.future_ok:
+                late = (dates > snapshot).fillna(False).to_numpy()
+                checks.add("date_after_snapshot", late, _quote(col, text, f" > {snapshot.date()}"))
+            typed[col.name] = dates
+        elif col.kind == "year":
+            years = pd.to_numeric(text.replace("", np.nan), errors="coerce")
+            bad = (years.isna() & ~empty) | (years < 1900) | (years % 1 != 0)
+            checks.add("invalid_number", bad.fillna(False).to_numpy(), _quote(col, text))
+            checks.add(
+                "date_after_snapshot",
+                (years > snapshot.year).fillna(False).to_numpy(),
+                _quote(col, text, f" > {snapshot.year}"),
+            )
+            typed[col.name] = years.astype("Int64")
+        elif col.kind == "amount":
+            values, invalid = parse_amounts(text)
+            checks.add("invalid_number", invalid, _quote(col, text))
+            checks.add("negative_amount", (values < 0).fillna(False).to_numpy(), _quote(col, text))
+            typed[col.name] = values
+        elif col.kind == "bool":
+            values, invalid = parse_bools(text)
+            checks.add("invalid_bool", invalid, _quote(col, text))
+            typed[col.name] = values
+        elif col.kind == "industry":
+            parts, invalid = parse_industry(text)
+            checks.add("invalid_industry", invalid, _quote(col, text))
+            for name in parts.columns:
+                typed[name] = parts[name].where(parts[name] != "", None).astype("string")
+        elif col.kind == "region":
+            norm, invalid = parse_regions(text)
+            checks.add("invalid_region", invalid, _quote(col, text))
+            typed[col.name] = norm.where(norm != "", None).astype("string")
+        else:  # pragma: no cover - contract kinds are closed
+            raise AssertionError(col.kind)
+    if inspector_ids is not None and "inspector_id" in typed:
+        unknown = ~typed["inspector_id"].isin(inspector_ids).fillna(False).to_numpy()
+        checks.add(
+            "unknown_inspector",
+            unknown & typed["inspector_id"].notna().to_numpy(),
+            lambda m: "inspector_id=" + typed["inspector_id"][m].astype(object).map(repr),
+        )
+    if table.name == "enterprises":
+        typed["uscc_check_ok"] = pd.Series(facts["check_ok"], index=raw.index)
+    if table.name == "inspections":
+        derived = typed["result"].map(contract.RESULT_FOUND_PROBLEM).astype("boolean")
+        typed["found_problem"] = typed["found_problem"].fillna(derived)
+    frame = pd.DataFrame(typed, index=raw.index)
+    _check_keys(table, frame, checks)
+    failed = checks.failed()
+    extras = [c for c in raw.columns if c not in {col.name for col in table.columns}]
+    accepted = frame.loc[~failed].join(raw.loc[~failed, extras]) if extras else frame.loc[~failed]
+    quarantine = pd.DataFrame()
+    if failed.any():
+        rows = np.flatnonzero(failed)
+        quarantine = checks.describe(rows).join(raw.iloc[rows])
+        quarantine.insert(0, ROW_COLUMN, quarantine.index)
+    return accepted.reset_index(drop=True), quarantine.reset_index(drop=True), facts
+
+
+def _empty_dtype(col: Column) -> str:
+    return {"date": "datetime64[s]", "amount": "float64", "year": "Int64", "bool": "boolean"}.get(
+        col.kind, "string"
+    )
+
+
+def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
+    result = uscc.validate_codes(text)
+    norm = result.normalised
+
+    def message(mask):
+        return col.name + ": " + result.message[mask]
+
+    checks.add("uscc_malformed", ~result.well_formed & ~empty, message)
+    bad_check = result.well_formed & ~result.check_ok
+    if table.name == "enterprises":
+        facts["check_ok"] = result.check_ok | ~result.well_formed
+    elif col.name == "uscc" and register is not None:
+        known = pc.is_in(pa.array(norm), value_set=register).to_numpy(zero_copy_only=False)
+        facts["attributed"] = known
+        checks.add("uscc_check_digit", bad_check & ~known, message)
+        checks.add(
+            "uscc_not_registered",
+            result.check_ok & ~known,
+            lambda mask: col.name + "=" + norm[mask] + " 不在市场主体名录中",
+        )
+    return norm.where(~empty, None).astype("string")
+
+
+def _check_code(col: Column, text: pd.Series, empty: np.ndarray, checks: _Checks) -> pd.Series:
+    codes = CODE_LISTS[col.codes]
+    lookup = codes.lookup()
+    # Normalise each distinct spelling once: a column holds a handful of them.
+    canonical = {v: lookup.get(normalise_label(v)) for v in pd.unique(text.to_numpy())}
+    mapped = text.map(canonical)
+    unknown = mapped.isna().to_numpy() & ~empty
+    if codes.strict:
+        allowed = ", ".join(f"{c}/{codes.label(c)}" for c in codes.labels)
+        checks.add(
+            "unknown_code",
+            unknown,
+            _quote(col, text, f" 不在代码表 {codes.name} 中 (allowed: {allowed})"),
+        )
+    else:
+        mapped = mapped.where(~unknown, text)
+    return mapped.where(~empty, None).astype("string")
+
+
+def _check_keys(table: Table, frame: pd.DataFrame, checks: _Checks) -> None:
+    """Quarantine later rows that repeat a key among rows that passed the other checks."""
+    if not table.key:
+        return
+    ok = ~checks.failed()
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[ok] = frame.loc[ok, list(table.key)].duplicated(keep="first").to_numpy()
+    reason = "duplicate_uscc" if table.key == ("uscc",) else "duplicate_key"
+    if not dup.any():
+        return
+    keys = frame.loc[dup, list(table.key)].astype(str)
+    text = keys.iloc[:, 0].str.cat([keys[c] for c in keys.columns[1:]], sep="|")
+    checks.add(reason, dup, ("key " + "+".join(table.key) + "=" + text).reindex(frame.index))
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def load_table(
+    path: Path,
+    table: Table,
+    snapshot: pd.Timestamp,
+    register: pa.Array | None = None,
+    inspector_ids: set[str] | None = None,
+) -> LoadedTable:
+    """Read and validate one table file."""
+    raw, encoding, bad_lines = read_raw(path)
+    mapping, extras = map_headers(table, list(raw.columns))
+    raw = raw.rename(columns=mapping)
+    accepted, quarantine, facts = validate_table(table, raw, snapshot, register, inspector_ids)
+    if bad_lines:
+        lines = pd.DataFrame(
+            {
+                ROW_COLUMN: [n for n, _ in bad_lines],
+                REASON_COLUMN: MALFORMED_LINE,
+                DETAIL_COLUMN: [
+                    "行字段数多于表头 (more fields than the header): " + t for _, t in bad_lines
+                ],
+            }
+        )
+        quarantine = pd.concat([quarantine, lines], ignore_index=True).sort_values(
+            ROW_COLUMN, kind="stable", ignore_index=True
+        )
+    loaded = LoadedTable(
+        name=table.name,
+        path=path,
+        file_format=path.suffix.lower().lstrip("."),
+        encoding=encoding,
+        accepted=accepted,
+        quarantine=quarantine,
+        rows_read=len(raw) + len(bad_lines),
+        extra_columns=extras,
+    )
+    if "attributed" in facts:
+        loaded.attributed = int(facts["attributed"].sum())
+    if table.name == "enterprises":
+        flagged = ~accepted["uscc_check_ok"].to_numpy(dtype=bool)
+        loaded.check_digit_failures = accepted.loc[flagged, "uscc"].astype(str).tolist()
+    return loaded
+
+
+def load_folder(folder: str | Path, snapshot: str | pd.Timestamp) -> dict[str, LoadedTable]:
+    """Load every contract table found in ``folder`` as of ``snapshot``.
+
+    ``enterprises`` is loaded first (it is what event rows are attributed to), then
+    ``inspectors`` (for ``conflicts``), then the rest. Missing event tables are simply
+    absent from the result; the quality report names them.
+
+    Raises:
+        ContractError: when the folder or ``enterprises`` is missing, when the register
+            has no row or no row that passes the checks (nothing could be graded or
+            attributed), or a file cannot be read as its table (empty, binary,
+            undecodable, missing required column, …). The message starts with the path.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ContractError(f"data folder {folder} does not exist")
+    snapshot = pd.Timestamp(snapshot)
+    order = ["enterprises", "inspectors"] + [
+        t for t in TABLES if t not in ("enterprises", "inspectors")
+    ]
+    loaded: dict[str, LoadedTable] = {}
+    register: pa.Array | None = None
+    inspector_ids: set[str] | None = None
+    for name in order:
+        table = TABLES[name]
+        path = find_table_file(folder, table)
+        if path is None:
+            if name == "enterprises":
+                raise ContractError(
+                    f"{folder}: the register enterprises (市场主体名录) is required "
+                    f"(enterprises.csv, .xlsx or .parquet)"
+                )
+            continue
+        log.info("loading %s from %s", name, path.name)
+        try:
+            result = load_table(
+                path, table, snapshot, register, inspector_ids if name == "conflicts" else None
+            )
+        except ContractError as err:
+            raise ContractError(f"{path}: {err}") from err
+        loaded[name] = result
+        if name == "enterprises":
+            _check_register(result)
+            register = pa.array(result.accepted["uscc"].dropna().astype("str"))
+        elif name == "inspectors":
+            inspector_ids = set(result.accepted["inspector_id"].dropna())
+    return loaded
+
+
+def _check_register(result: LoadedTable) -> None:
+    """Refuse a register with no usable enterprise: every later table attaches to it."""
+    if result.rows_read == 0:
+        raise ContractError(
+            f"{result.path}: the register (市场主体名录) has a header but no rows; "
+            "expected one row per enterprise"
+        )
+    if result.accepted.empty:
+        counts = ", ".join(f"{r} {n:,}" for r, n in result.reasons.items())
+        first = result.quarantine.iloc[0]
+        detail = " ".join(str(first[DETAIL_COLUMN]).split("; ")[0].split())[:160]
+        raise ContractError(
+            f"{result.path}: no enterprise passed the checks — all {result.rows_read:,} rows "
+            f"quarantined ({counts}); first, row {first[ROW_COLUMN]}: {detail}"
+        )
+
+
+def unknown_files(folder: str | Path) -> list[str]:
+    """Files in ``folder`` that are no contract table (listed, never read)."""
+    stems = {s for t in TABLES.values() for s in (t.name, t.zh)}
+    return sorted(
+        p.name
+        for p in Path(folder).iterdir()
+        if p.is_file() and not (p.suffix.lower() in FORMATS and p.stem in stems)
+    )

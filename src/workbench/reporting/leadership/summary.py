@@ -1,0 +1,185 @@
+"""The one-page summary (本月概况): key figures and plain-language findings.
+
+The figures come from the same inputs as the sections; a figure without its input
+shows '—' and the findings say plainly what the month lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from workbench.reporting.leadership.inputs import PSI_ALERT, PSI_LEVELS, PSI_WATCH, MonthInputs, high_risk, load_inputs, migration_moves, plan_overview, psi_status, score_psi
+from workbench.reporting.leadership.markup import ci, esc, num, pct
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One figure of the one-page summary (本月概况)."""
+
+    label: str
+    value: str
+    note: str = ""
+
+
+def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
+    """The figures of the one-page summary; '—' where the month has no input for them."""
+    figures: list[KeyFigure] = []
+    summary = inputs.grade_summary or {}
+    total = summary.get("enterprises")
+    figures.append(KeyFigure("参与分类市场主体", f"{num(total)} 户" if total else "—"))
+    high = high_risk(summary, inputs.high_risk_grades)
+    note = ""
+    if high and len(inputs.history) >= 2 and inputs.history[-1][0] == inputs.month:
+        before = high_risk(inputs.history[-2][1], inputs.high_risk_grades)
+        if before:
+            note = f"较上月 {(high[1] - before[1]) * 100:+.2f} 个百分点"
+    grades_zh = "、".join(inputs.high_risk_grades)
+    figures.append(
+        KeyFigure(
+            f"高风险（{grades_zh} 类）占比" if grades_zh else "高风险占比",
+            pct(high[1]) if high else "—",
+            (f"{num(high[0])} 户" + (f"，{note}" if note else "")) if high else "",
+        )
+    )
+    moves = migration_moves(inputs)
+    figures.append(
+        KeyFigure(
+            "风险等级上升",
+            f"{num(moves['up'])} 户" if moves else "—",
+            f"下降 {num(moves['down'])} 户，新增 {num(moves['new'])} 户" if moves else "",
+        )
+    )
+    plans = [plan_overview(p) for p in inputs.plans]
+    inspected = sum(p["inspected"] or 0 for p in plans)
+    found = sum(p["found"] or 0 for p in plans)
+    figures.append(
+        KeyFigure(
+            "本月抽查检查",
+            f"{num(inspected)} 户" if plans else "—",
+            f"发现问题 {num(found)} 户" if plans else "",
+        )
+    )
+    first = plans[0] if len(plans) == 1 else None
+    if first:
+        figures.append(
+            KeyFigure(
+                "问题发现率",
+                pct(first["hit"]),
+                ci(first["hit_low"], first["hit_high"]).strip("（）"),
+            )
+        )
+        uniform_note = ci(first["uniform_low"], first["uniform_high"]).strip("（）")
+        if first["per_inspection"] is not None:
+            uniform_note += f"；本计划 {pct(first['per_inspection'])}（均按每次检查计）"
+        figures.append(KeyFigure("随机均匀抽查估计发现率", pct(first["uniform"]), uniform_note))
+        lift_ci = ""
+        if first["lift_low"] is not None:
+            lift_ci = f"95% 区间 {first['lift_low']:.2f}–{first['lift_high']:.2f} 倍"
+        figures.append(
+            KeyFigure(
+                "分级抽查提升倍数",
+                f"{first['lift']:.2f} 倍" if first["lift"] is not None else "—",
+                lift_ci,
+            )
+        )
+    elif plans:
+        rate = found / inspected if inspected else None
+        figures.append(KeyFigure("问题发现率（各计划合计）", pct(rate), f"{len(plans)} 个抽查计划"))
+    else:
+        figures.append(KeyFigure("问题发现率", "—", "本月无抽查评估结果"))
+    psi_value = score_psi(inputs.psi)
+    figures.append(
+        KeyFigure(
+            "评分稳定性 PSI",
+            f"{psi_value:.3f}" if psi_value is not None else "—",
+            psi_status(psi_value) if psi_value is not None else "",
+        )
+    )
+    figures.append(
+        KeyFigure(
+            "预警企业",
+            f"{num(len(inputs.warnings))} 户" if inputs.warnings is not None else "—",
+            "名单仅供内部核查" if inputs.warnings is not None else "",
+        )
+    )
+    return figures
+
+
+def overview(inputs: MonthInputs) -> str:
+    """本月概况: the key figure cards and the plain-language findings."""
+    figures = key_figures(inputs)
+    cards = "".join(
+        f'<div class="card"><div class="label">{esc(f.label)}</div>'
+        f'<div class="value">{esc(f.value)}</div><div class="note">{esc(f.note)}</div></div>'
+        for f in figures
+    )
+    points = _conclusions(inputs)
+    listing = "".join(f"<li>{p}</li>" for p in points)
+    return f'<div class="cards">{cards}</div><h3>要点</h3><ul>{listing}</ul>'
+
+
+def _conclusions(inputs: MonthInputs) -> list[str]:
+    """Plain-language findings for the summary page (HTML-escaped fragments)."""
+    points = []
+    summary = inputs.grade_summary
+    if summary:
+        counts = summary.get("counts") or {}
+        labels = inputs.grade_labels
+        parts = "，".join(
+            f"{esc(g)} 类（{esc(labels.get(g, ''))}）{num(counts.get(g, 0))} 户"
+            for g in inputs.grade_codes
+        )
+        points.append(
+            f"本月共对 {num(summary.get('enterprises'))} 户市场主体进行信用风险分类：{parts}。"
+        )
+    else:
+        points.append("本月尚无信用风险分类结果。")
+    for plan in inputs.plans:
+        o = plan_overview(plan)
+        if o["hit"] is None:
+            points.append(f"抽查计划 {esc(plan.plan_id)} 尚无检查结果。")
+            continue
+        text = (
+            f"抽查计划 {esc(plan.plan_id)}：检查 {num(o['inspected'])} 户，发现问题 "
+            f"{num(o['found'])} 户，问题发现率 {pct(o['hit'])}{ci(o['hit_low'], o['hit_high'])}"
+        )
+        if o["uniform"] is not None and o["per_inspection"] is not None:
+            text += (
+                f"；按每次检查计，分级抽查发现问题 {pct(o['per_inspection'])}，同样数量的随机均匀"
+                f"抽查估计为 {pct(o['uniform'])}{ci(o['uniform_low'], o['uniform_high'])}"
+            )
+        if o["lift"] is not None:
+            text += f"，分级抽查是其 {o['lift']:.2f} 倍"
+            if o["lift_low"] is not None:
+                text += f"（95% 区间 {o['lift_low']:.2f}–{o['lift_high']:.2f}）"
+                if o["lift_low"] > 1:
+                    text += '，<span class="good">显著高于随机抽查</span>'
+                elif o["lift_high"] < 1:
+                    text += '，<span class="bad">低于随机抽查</span>'
+                else:
+                    text += '，<span class="warn">与随机抽查的差异尚不显著</span>'
+        points.append(text + "。")
+    if not inputs.plans:
+        points.append("本月尚无双随机抽查评估结果。")
+    psi_value = score_psi(inputs.psi)
+    if psi_value is not None:
+        css = dict(zip(PSI_LEVELS, ("good", "warn", "bad"), strict=True))[psi_status(psi_value)]
+        points.append(
+            f'评分分布与上月相比 PSI = {psi_value:.3f}，<span class="{css}">'
+            f"{psi_status(psi_value)}</span>"
+            f"（{PSI_WATCH} 以下稳定，{PSI_ALERT} 及以上需复核模型）。"
+        )
+    else:
+        points.append("本月尚无模型健康监测结果。")
+    return points
+
+
+def key_figures_table(month: str) -> pd.DataFrame:
+    """The summary figures of ``month`` as a table (指标, 数值, 说明) for notebooks."""
+    figures = key_figures(load_inputs(month))
+    return pd.DataFrame(
+        {"指标": [f.label for f in figures], "数值": [f.value for f in figures]}
+        | {"说明": [f.note for f in figures]}
+    )

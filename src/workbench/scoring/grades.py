@@ -1,0 +1,194 @@
+"""Grade schemes (信用风险分类等级): configuration, calibration and validation.
+
+A scheme (``grade_schemes.yaml``) names its grades from lowest to highest risk and says
+how cutoffs are set: by target shares, by PD bands or by fixed score bands. Calibration
+turns that into score cutoffs once, on the training sample, so a model's grades are a
+pure function of its score afterwards. Validation asks what any grading must answer:
+does the observed bad rate rise strictly from grade to grade — with confidence intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from workbench import config
+from workbench.errors import WorkbenchError
+
+METHODS = ("shares", "pd_bands", "score_bands")
+
+
+class SchemeError(WorkbenchError, ValueError):
+    """A grade scheme that cannot be used, naming the file, scheme and field."""
+
+
+@dataclass(frozen=True)
+class GradeScheme:
+    """Grades from lowest to highest risk and the rule for their cutoffs."""
+
+    id: str
+    name: str
+    codes: tuple[str, ...]
+    labels: tuple[str, ...]
+    method: str
+    shares: tuple[float, ...] = ()
+    pd_bounds: tuple[float, ...] = ()
+    score_bounds: tuple[float, ...] = ()
+
+    def calibrate(self, scores: np.ndarray, pds: np.ndarray | None = None) -> CalibratedScheme:
+        """Score cutoffs for this scheme, from a calibration sample's scores (and PDs).
+
+        Higher scores are lower risk: the first grade holds the highest scores.
+        """
+        scores = np.asarray(scores, dtype=float)
+        if self.method == "score_bands":
+            cutoffs = np.array(self.score_bounds, dtype=float)
+        elif self.method == "shares":
+            upper_share = np.cumsum(self.shares)[:-1]  # share at or above each cutoff
+            cutoffs = np.quantile(scores, 1 - upper_share)
+        else:
+            if pds is None:
+                raise ValueError(f"scheme {self.id} uses PD bands: pass the sample's PDs")
+            order = np.argsort(np.asarray(pds, dtype=float))
+            sorted_pd, sorted_score = np.asarray(pds)[order], scores[order]
+            cutoffs = []
+            for bound in self.pd_bounds:
+                inside = sorted_score[sorted_pd <= bound]
+                cutoffs.append(inside.min() if len(inside) else np.inf)
+            cutoffs = np.array(cutoffs, dtype=float)
+        return CalibratedScheme(self, tuple(float(c) for c in cutoffs))
+
+
+@dataclass(frozen=True)
+class CalibratedScheme:
+    """A scheme with its score cutoffs: grade = first grade whose cutoff the score reaches."""
+
+    scheme: GradeScheme
+    cutoffs: tuple[float, ...]  # descending: lower bound of each grade but the last
+
+    def assign(self, scores: np.ndarray) -> np.ndarray:
+        """Grade codes for scores (the last grade below every cutoff)."""
+        scores = np.asarray(scores, dtype=float)
+        index = np.zeros(len(scores), dtype=int)
+        for cutoff in self.cutoffs:
+            index += scores < cutoff
+        return np.asarray(self.scheme.codes, dtype=object)[index]
+
+    def to_dict(self) -> dict:
+        """Plain data for MLflow and model cards."""
+        return {
+            "scheme": self.scheme.id,
+            "name": self.scheme.name,
+            "codes": self.scheme.codes,
+            "labels": self.scheme.labels,
+            "method": self.scheme.method,
+            "cutoffs": list(self.cutoffs),
+        }
+
+
+def load_schemes(path: str | Path | None = None) -> dict[str, GradeScheme]:
+    """Read and check the grade schemes (the packaged presets by default).
+
+    Raises:
+        SchemeError: naming the file, the scheme and the field at fault.
+    """
+    source = Path(path) if path else config.current().grade_schemes
+    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    schemes = {}
+    for scheme_id, spec in (data.get("schemes") or {}).items():
+        where = f"{source}: scheme {scheme_id}"
+        grades = spec.get("grades") or []
+        if len(grades) < 2:
+            raise SchemeError(f"{where}: field 'grades' needs at least two grades")
+        method = spec.get("method")
+        if method not in METHODS:
+            raise SchemeError(
+                f"{where}: field 'method' is {method!r}; allowed: {', '.join(METHODS)}"
+            )
+        scheme = GradeScheme(
+            id=scheme_id,
+            name=str(spec.get("name", scheme_id)),
+            codes=tuple(str(g["code"]) for g in grades),
+            labels=tuple(str(g.get("label", g["code"])) for g in grades),
+            method=method,
+            shares=tuple(float(x) for x in spec.get("shares", ())),
+            pd_bounds=tuple(float(x) for x in spec.get("pd_bounds", ())),
+            score_bounds=tuple(float(x) for x in spec.get("score_bounds", ())),
+        )
+        _check(scheme, where)
+        schemes[scheme_id] = scheme
+    return schemes
+
+
+def _check(scheme: GradeScheme, where: str) -> None:
+    n = len(scheme.codes)
+    if len(set(scheme.codes)) != n:
+        raise SchemeError(f"{where}: grade codes repeat")
+    if scheme.method == "shares":
+        if len(scheme.shares) != n or any(s <= 0 for s in scheme.shares):
+            raise SchemeError(f"{where}: field 'shares' needs {n} positive shares")
+        if abs(sum(scheme.shares) - 1) > 1e-6:
+            raise SchemeError(f"{where}: field 'shares' sums to {sum(scheme.shares):.4f}, not 1")
+    elif scheme.method == "pd_bands":
+        bounds = scheme.pd_bounds
+        if (
+            len(bounds) != n - 1
+            or list(bounds) != sorted(set(bounds))
+            or not (0 < bounds[0] and bounds[-1] < 1)
+        ):
+            raise SchemeError(f"{where}: field 'pd_bounds' needs {n - 1} increasing PDs in (0,1)")
+    else:
+        bounds = scheme.score_bounds
+        if len(bounds) != n - 1 or list(bounds) != sorted(set(bounds), reverse=True):
+            raise SchemeError(f"{where}: field 'score_bounds' needs {n - 1} decreasing scores")
+
+
+def wilson_interval(bad: np.ndarray, total: np.ndarray, z: float = 1.96):
+    """Wilson score interval of a proportion (works at 0 and at small counts)."""
+    bad, total = np.asarray(bad, dtype=float), np.asarray(total, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = bad / total
+        denom = 1 + z**2 / total
+        centre = (p + z**2 / (2 * total)) / denom
+        half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / denom
+    return centre - half, centre + half
+
+
+def grade_table(
+    grades: np.ndarray,
+    label: np.ndarray,
+    calibrated: CalibratedScheme,
+    pds: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Per grade: count, share, bad rate with its 95 % Wilson interval, mean PD."""
+    frame = pd.DataFrame({"grade": grades, "label": np.asarray(label, dtype=float)})
+    if pds is not None:
+        frame["pd"] = pds
+    rows = []
+    for code, text in zip(calibrated.scheme.codes, calibrated.scheme.labels, strict=True):
+        part = frame[frame["grade"] == code]
+        bad, n = part["label"].sum(), len(part)
+        low, high = wilson_interval(np.array([bad]), np.array([max(n, 1)]))
+        rows.append(
+            {
+                "grade": code,
+                "label": text,
+                "count": n,
+                "share": n / max(len(frame), 1),
+                "bad_rate": bad / n if n else np.nan,
+                "ci_low": float(low[0]) if n else np.nan,
+                "ci_high": float(high[0]) if n else np.nan,
+                "mean_pd": part["pd"].mean() if pds is not None and n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def strictly_increasing(table: pd.DataFrame) -> bool:
+    """True when the bad rate rises strictly from each grade to the next."""
+    rates = table["bad_rate"].to_numpy()
+    return bool(np.all(np.isfinite(rates)) and np.all(np.diff(rates) > 0))

@@ -1,0 +1,333 @@
+"""Training a model family (模型训练): panel → out-of-time split → scorecard → grades.
+
+Out-of-time validation is the default: the model is fitted on the earlier snapshots of the
+panel and judged on the later ones, never on a random split. Everything a reviewer needs
+is computed here and returned as plain frames and numbers; the stage (notebook + CLI)
+writes them and logs them to MLflow through :mod:`workbench.governance`.
+
+**Embargo (隔离期).** A training row's label looks 12 months ahead, so a training snapshot
+less than 12 months before the validation period carries labels made of validation-period
+events. The same enterprises sit on both sides, and a model that recognises an enterprise
+(register capital to two decimals, age, county and industry together identify it) then
+learns its *future* label: on the demo city a LightGBM model (31 leaves) reached validation
+AUC 0.82 that way, 0.10 above the scorecard (0.72); trained only on snapshots whose labels
+had ended where validation begins, it fell to 0.71, and the best LightGBM settings tried
+reached 0.721 against the scorecard's 0.715. Training rows therefore need
+``snapshot + horizon ≤ first validation snapshot`` (the embargo is the label horizon); that
+is also what deployment sees: at a snapshot, only labels that have already ended are known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
+
+from workbench.scoring import labels
+from workbench.scoring.grades import CalibratedScheme, grade_table, load_schemes, strictly_increasing
+from workbench.indicators import Catalog
+from workbench.scoring.model import GradingModel
+from workbench.scoring.scorecard import ScorecardOptions, fit_scorecard
+from workbench.evaluation.weighting import training_weights
+
+log = logging.getLogger(__name__)
+
+TREND = {"increasing": "ascending", "decreasing": "descending", "none": "auto"}
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced: the model, its evidence, the split."""
+
+    model: GradingModel
+    metrics: dict[str, float]
+    params: dict
+    grade_table: pd.DataFrame  # validation rows per grade, bad rate with 95 % CI
+    iv_table: pd.DataFrame
+    points_table: pd.DataFrame
+    validation: pd.DataFrame  # uscc, snapshot, label, score, pd, model_grade
+    train_scores: np.ndarray = field(repr=False, default=None)
+
+
+def ks_statistic(label: np.ndarray, risk: np.ndarray) -> float:
+    """Kolmogorov–Smirnov distance between bad and good risk distributions."""
+    fpr, tpr, _ = roc_curve(label, risk)
+    return float(np.max(tpr - fpr))
+
+
+def population_stability(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
+    """PSI of ``actual`` against ``expected`` on the expected sample's deciles."""
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))
+    edges[0], edges[-1] = -np.inf, np.inf
+    e = np.histogram(expected, edges)[0] / len(expected)
+    a = np.histogram(actual, edges)[0] / len(actual)
+    e, a = np.clip(e, 1e-6, None), np.clip(a, 1e-6, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def family_features(catalog: Catalog, family: str) -> tuple[list, str | None]:
+    """The indicators of a model family and the domain flag restricting its rows.
+
+    ``generic`` = the generic catalog on every enterprise; a pack id = generic + that pack
+    on the enterprises of its domain (通用+专业).
+    """
+    if family == "generic":
+        return list(catalog.indicators), None
+    for pack in catalog.packs:
+        if pack.id == family:
+            return list(catalog.indicators) + list(pack.indicators), f"in_{pack.id}"
+    raise ValueError(
+        f"family {family!r}: load the catalog with that pack (packs: "
+        f"{', '.join(p.id for p in catalog.packs) or 'none'})"
+    )
+
+
+#: The reference LightGBM's settings (see :func:`lightgbm_reference`).
+LGBM_REFERENCE = {
+    "n_estimators": 400,
+    "learning_rate": 0.03,
+    "num_leaves": 7,
+    "min_child_samples": 1000,
+    "reg_lambda": 10.0,
+    "cat_smooth": 100.0,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "verbose": -1,
+}
+
+
+def lightgbm_reference(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    names: list[str],
+    categorical: list[str],
+    seed: int = 0,
+) -> float:
+    """Validation AUC of a LightGBM model on the same indicators and split.
+
+    The reference a reviewer needs to read the scorecard's AUC: how much a flexible model
+    (interactions, no monotonic constraint) finds in the same data. Small, strongly
+    regularised trees (7 leaves, ≥ 1,000 rows per leaf, L2 10, smoothed categories), fixed
+    seed: on the demo city's embargoed split the strongest of the settings tried (validation
+    AUC 0.7213, against 0.7116 with 31 leaves and ≥ 200 rows per leaf) — chosen on the
+    validation rows, which flatters the reference and makes the margin check stricter.
+    """
+    import lightgbm as lgb
+
+    x_train, to_frame = lightgbm_frames(train, names, categorical)
+    model = lgb.LGBMClassifier(**LGBM_REFERENCE, random_state=seed)
+    model.fit(x_train, train["label"].astype(int))
+    predicted = model.predict_proba(to_frame(valid))[:, 1]
+    return float(roc_auc_score(valid["label"].astype(int), predicted))
+
+
+def lightgbm_frames(train: pd.DataFrame, names: list[str], categorical: list[str]):
+    """LightGBM's training frame and a function giving the same encoding for other rows.
+
+    LightGBM rejects ``str`` columns: categorical indicators become ``category`` with the
+    training categories; one unseen in training becomes missing.
+    """
+
+    def frame(rows: pd.DataFrame, categories: dict | None = None) -> pd.DataFrame:
+        out = rows[names].copy()
+        for col in categorical:
+            values = out[col].astype(object)
+            if categories is not None:  # a category unseen in training becomes missing
+                values = values.where(values.isin(categories[col]))
+            out[col] = pd.Categorical(
+                values, categories=None if categories is None else categories[col]
+            )
+        return out
+
+    x_train = frame(train)
+    categories = {c: x_train[c].cat.categories for c in categorical}
+    return x_train, lambda rows: frame(rows, categories)
+
+
+def default_validation_from(snapshots: pd.Series, share: float = 0.25) -> pd.Timestamp:
+    """The first snapshot of the validation period: the latest ``share`` of snapshots."""
+    months = sorted(pd.to_datetime(snapshots).unique())
+    if len(months) < 2:
+        raise ValueError("out-of-time validation needs a panel of at least two snapshots")
+    k = max(1, round(len(months) * share))
+    return pd.Timestamp(months[-k])
+
+
+def embargoed_snapshots(
+    last_labelled: str | pd.Timestamp,
+    *,
+    horizon_months: int,
+    train_months: int = 10,
+    valid_months: int = 3,
+) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """Month-end snapshots of an embargoed out-of-time panel (训练期、隔离期、验证期).
+
+    Validation: the ``valid_months`` month ends up to ``last_labelled``. Training: the
+    ``train_months`` month ends up to ``horizon_months`` before the first validation
+    snapshot, so every training label window ends by the time validation begins. The
+    months in between are not computed at all (their labels would leak).
+    """
+    if train_months < 1 or valid_months < 1 or horizon_months < 0:
+        raise ValueError("train_months and valid_months must be ≥ 1, horizon_months ≥ 0")
+    last = pd.Timestamp(last_labelled) + pd.offsets.MonthEnd(0)
+    first_valid = last - pd.offsets.MonthEnd(valid_months - 1)
+    last_train = first_valid - pd.offsets.MonthEnd(horizon_months)
+    train = list(pd.date_range(end=last_train, periods=train_months, freq="ME"))
+    valid = list(pd.date_range(start=first_valid, end=last, freq="ME"))
+    return train, valid
+
+
+def split_with_embargo(
+    rows: pd.DataFrame, validation_from: pd.Timestamp, embargo_months: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[pd.Timestamp]]:
+    """Training rows whose label window ends by ``validation_from``; validation rows from it.
+
+    Returns the training rows, the validation rows and the purged snapshots (before the
+    validation period but too close to it).
+    """
+    snapshots = pd.Series(pd.to_datetime(rows["snapshot"].unique()))
+    ends = snapshots.map(lambda s: s + pd.DateOffset(months=embargo_months))
+    usable = set(snapshots[(snapshots < validation_from) & (ends <= validation_from)])
+    purged = sorted(set(snapshots[snapshots < validation_from]) - usable)
+    train = rows[rows["snapshot"].isin(usable)]
+    valid = rows[rows["snapshot"] >= validation_from]
+    return train, valid, purged
+
+
+def train_family(
+    panel: pd.DataFrame,
+    catalog: Catalog,
+    *,
+    family: str = "generic",
+    scheme_id: str = "national_4",
+    validation_from: str | None = None,
+    embargo_months: int | None = None,
+    options: ScorecardOptions | None = None,
+    reference: bool = True,
+) -> TrainingResult:
+    """Fit and validate one model family on a panel (see :func:`workbench.panel.build_panel`).
+
+    Training rows are the snapshots whose label window ends by ``validation_from``
+    (``embargo_months``, by default the label horizon of ``labels.yaml``; 0 turns the
+    embargo off and lets training labels overlap the validation period — only for
+    diagnostics). With ``reference`` a LightGBM model is fitted on the same indicators
+    and split, and its validation AUC is reported beside the scorecard's
+    (``reference_lgbm_auc``).
+
+    Raises:
+        ValueError: for an unknown family or scheme, or a panel too short to split —
+            naming the latest snapshot training could use.
+    """
+    options = options or ScorecardOptions()
+    if embargo_months is None:
+        embargo_months = labels.load_label_definition().horizon_months
+    indicators, domain = family_features(catalog, family)
+    schemes = load_schemes()
+    if scheme_id not in schemes:
+        raise ValueError(f"scheme {scheme_id!r}: allowed {', '.join(schemes)}")
+    rows = panel[panel["label"].notna()]
+    if domain:
+        rows = rows[rows[domain].astype(bool)]
+    cut = (
+        pd.Timestamp(validation_from)
+        if validation_from
+        else default_validation_from(rows["snapshot"])
+    )
+    train, valid, purged = split_with_embargo(rows, cut, embargo_months)
+    if valid.empty:
+        raise ValueError(f"validation_from {cut.date()} leaves no validation rows")
+    if train.empty:
+        latest = (cut - pd.DateOffset(months=embargo_months)).date()
+        raise ValueError(
+            f"validation from {cut.date()} with a {embargo_months}-month embargo needs "
+            f"training snapshots on or before {latest}, and the panel has none (its first "
+            f"snapshot is {pd.Timestamp(rows['snapshot'].min()).date()}): build the panel "
+            "with earlier snapshots (workbench.train.embargoed_snapshots)"
+        )
+    names = [i.id for i in indicators]
+    categorical = [i.id for i in indicators if i.categorical]
+    monotonic = {i.id: TREND[i.direction] for i in indicators if not i.categorical}
+    y_train = train["label"].astype(int).to_numpy()
+    y_valid = valid["label"].astype(int).to_numpy()
+    # labels partly made of plan findings: rows a plan drew weigh 1/π (see weighting.py)
+    weights = (
+        training_weights(train).to_numpy()
+        if "inclusion_probability" in train.columns and train["inclusion_probability"].notna().any()
+        else None
+    )
+    fitted = fit_scorecard(
+        train[names],
+        y_train,
+        categorical=categorical,
+        monotonic=monotonic,
+        options=options,
+        sample_weight=weights,
+    )
+    train_score, train_pd = fitted.score(train), fitted.pd(train)
+    valid_score, valid_pd = fitted.score(valid), fitted.pd(valid)
+    calibrated: CalibratedScheme = schemes[scheme_id].calibrate(train_score, train_pd)
+    model = GradingModel(
+        family, fitted, calibrated, catalog.fingerprint(), {"validation_from": str(cut.date())}
+    )
+    valid_grades = calibrated.assign(valid_score)
+    table = grade_table(valid_grades, y_valid, calibrated, valid_pd)
+    missing = train[fitted.features].isna().mean()
+    metrics = {
+        "train_auc": roc_auc_score(y_train, train_pd),
+        "valid_auc": roc_auc_score(y_valid, valid_pd),
+        "valid_ks": ks_statistic(y_valid, valid_pd),
+        "valid_brier": brier_score_loss(y_valid, valid_pd),
+        "psi_score": population_stability(train_score, valid_score),
+        "grades_monotone": float(strictly_increasing(table)),
+        "max_feature_missing_share": float(missing.max()),
+        "n_features": float(len(fitted.features)),
+        "train_rows": float(len(train)),
+        "valid_rows": float(len(valid)),
+        "train_bad_rate": float(y_train.mean()),
+        "valid_bad_rate": float(y_valid.mean()),
+    }
+    metrics["valid_gini"] = 2 * metrics["valid_auc"] - 1
+    if reference:
+        metrics["reference_lgbm_auc"] = lightgbm_reference(train, valid, names, categorical)
+        metrics["gap_to_reference"] = metrics["reference_lgbm_auc"] - metrics["valid_auc"]
+    params = {
+        "family": family,
+        "scheme": scheme_id,
+        "scheme_cutoffs": [round(c, 3) for c in calibrated.cutoffs],
+        "catalog_fingerprint": catalog.fingerprint(),
+        "packs": [p.id for p in catalog.packs],
+        "validation_from": str(cut.date()),
+        "embargo_months": int(embargo_months),
+        "purged_snapshots": [str(d.date()) for d in purged],
+        "train_snapshots": sorted(
+            str(d.date()) for d in pd.to_datetime(train["snapshot"].unique())
+        ),
+        "valid_snapshots": sorted(
+            str(d.date()) for d in pd.to_datetime(valid["snapshot"].unique())
+        ),
+        "options": vars(options),
+        "sample_weight": (
+            f"1/π for {int(train['inclusion_probability'].notna().sum())} plan-drawn rows"
+            if weights is not None
+            else "none (no plan draw in any training label window)"
+        ),
+    }
+    names_zh = {i.id: i.name for i in indicators}
+    points = fitted.points_table()
+    points.insert(1, "名称", points["Variable"].map(names_zh))
+    iv = fitted.iv_table.copy()
+    iv.insert(1, "名称", iv["feature"].map(names_zh))
+    validation = valid[["uscc", "snapshot", "label"]].assign(
+        score=valid_score, pd=valid_pd, model_grade=valid_grades
+    )
+    log.info(
+        "trained %s: valid AUC %.4f KS %.4f", family, metrics["valid_auc"], metrics["valid_ks"]
+    )
+    return TrainingResult(
+        model, metrics, params, table, iv, points, validation.reset_index(drop=True), train_score
+    )

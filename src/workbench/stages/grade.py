@@ -1,0 +1,405 @@
+"""The monthly grading run (月度信用风险分类): every active enterprise, one signed folder.
+
+``run_grading`` loads the model by alias from the registry (``champion`` by default),
+computes the indicators as of the snapshot, scores, applies the qualitative overrides,
+explains every grade, compares with last month and writes ``data/grades/<YYYY-MM>/``::
+
+    grades.parquet / grades.csv  one row per enterprise (internal: 内部参考，不对外公开)
+    distribution.csv             enterprises and mean PD per grade
+    overrides.csv                how many grades each rule moved
+    migration.csv                last month's grade × this month's
+    warnings.csv                 worsened by ≥ 2 classes or entered the worst grade (internal)
+    region_industry.csv          high-risk share per region × industry section
+    importance.csv               mean |SHAP| per indicator (global importance)
+    summary.json                 snapshot, scheme, model, counts, checks
+    manifest.json                SHA-256 of every file + HMAC signature (workbench verify)
+
+The folder is built in a temporary sibling and renamed into place, so a crash never
+leaves a half-written month and never touches another month; files are owner-only.
+Nothing is written when the model, the data or a rule is wrong: those are checked first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from workbench import config, contract, governance, workspace
+from workbench.errors import ParameterError
+from workbench.grading import explain, migration, overrides
+from workbench.indicators import load_catalog
+from workbench.indicators.engine import Engine
+from workbench.stages.registry import option
+from workbench.workspace import atomic_directory, integrity, write_json
+from workbench.workspace.folders import GradeFolder, IngestFolder, check_month
+
+log = logging.getLogger(__name__)
+
+CONFIDENTIAL_NOTE = (
+    "内部参考，不对外公开 — internal reference for supervision, never to be published"
+)
+GRADE_COLUMNS = tuple(name for name, _, _, _ in contract.GRADE_FILE)
+#: Grade-file columns that must never reach anything public (the notices' tests use this).
+CONFIDENTIAL_COLUMNS = contract.CONFIDENTIAL_GRADE_COLUMNS
+SHAP_CHECK_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Parameters of ``workbench grade`` (and of ``notebooks/04_grade.ipynb``)."""
+
+    month: str = option("", "month YYYY-MM to grade as of its last day (default: the data's)")
+    data: str = option(
+        "",
+        "ingest output folder (default: data/ingest/<YYYY-MM>, else the latest ingest)",
+        path=True,
+    )
+    family: str = option("generic", "model family (registered model workbench-<family>)")
+    alias: str = option("champion", "registry alias of the model to grade with")
+    overrides: str = option(
+        "", "override rules YAML (定性判定; default: the configuration's)", path=True
+    )
+    out: str = option("", "output folder (default: data/grades/<YYYY-MM>)", path=True)
+    mlflow: bool = option(True, "log the month's aggregates to MLflow", cli=False)
+
+
+def month_of(snapshot: str) -> str:
+    """``YYYY-MM`` of a date."""
+    return f"{pd.Timestamp(snapshot):%Y-%m}"
+
+
+def month_end(month: str) -> str:
+    """The last day of ``YYYY-MM`` as ``YYYY-MM-DD``."""
+    return str(pd.Period(month, "M").end_time.date())
+
+
+def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:
+    """Fill the defaults and check the parameters, the data and the model alias.
+
+    Nothing is written and no model is loaded; a missing alias or registered model
+    fails here (naming what exists), before any notebook or file.
+
+    Raises:
+        ParameterError: a malformed month, data ending before the month, a missing file;
+            ModelNotFoundError: the alias or model does not exist; NotReadyError: no ingest.
+    """
+    ws = workspace.current()
+    given = IngestFolder(Path(params.data)) if params.data else None
+    if params.month:
+        graded = check_month(params.month[:7], "--month")
+    else:
+        graded = (given or ws.ingest.require_latest()).require().snapshot[:7]
+    data = given or ws.ingest.for_month(graded) or ws.ingest.require_latest()
+    data.require("run `workbench ingest --data EXPORT_FOLDER` first")
+    day = pd.Timestamp(month_end(graded))
+    if pd.Timestamp(data.snapshot) < day:
+        raise ParameterError(
+            f"the data in {data.path} end on {data.snapshot}, before the end of {graded}: "
+            f"ingest that month first (workbench ingest --as-of {day.date()})"
+        )
+    if params.overrides and not Path(params.overrides).is_file():
+        raise ParameterError(f"override rules {params.overrides} do not exist")
+    governance.resolve_alias(params.family, params.alias)
+    out = params.out or str(ws.grades.at(graded).path)
+    return Parameters(
+        graded, str(data.path), params.family, params.alias, params.overrides, out, params.mlflow
+    )
+
+
+def run(params: Parameters, settings: config.Settings | None = None) -> dict:
+    """Grade every active enterprise; write and sign the month's folder."""
+    return run_grading(params)
+
+
+def read(params: Parameters) -> dict:
+    """The summary of a finished grading run."""
+    return GradeFolder(Path(params.out)).summary()
+
+
+def month(params: Parameters) -> str:
+    """The graded month."""
+    return params.month
+
+
+def describe(params: Parameters, summary: dict) -> list[str]:
+    """What the CLI prints (aggregates only)."""
+    n = max(summary["enterprises"], 1)
+    counts = ", ".join(f"{g} {c:,} ({c / n:.1%})" for g, c in summary["counts"].items())
+    model = summary["model"]
+    return [
+        f"graded {summary['enterprises']:,} enterprises as of {summary['snapshot']} with "
+        f"{model['name']} v{model['version']} ({model['alias']}): {counts}",
+        f"  overrides moved {summary['overridden']:,} grades; {summary['warnings']:,} early "
+        f"warnings (vs {summary['previous_month'] or 'no previous month'})",
+        f"grade folder (internal, signed): {params.out}",
+    ]
+
+
+def cycle_parameters(ctx) -> Parameters:
+    """The cycle grades the month with the champion."""
+    return Parameters(month=ctx.month, family=ctx.family)
+
+
+def previous_month_dir(month: str) -> Path | None:
+    """Last month's grade folder, when there is one (the migration baseline)."""
+    prev = f"{pd.Period(month, 'M') - 1}"
+    folder = workspace.current().grades.at(prev)
+    return folder.path if folder.exists() else None
+
+
+def _enterprises(data: IngestFolder) -> pd.DataFrame:
+    frame = data.read_table("enterprises", columns=["uscc", "name", "region_code"])
+    return frame.astype({"uscc": object, "name": object, "region_code": object})
+
+
+def grade_frame(
+    matrix: pd.DataFrame,
+    model,
+    rules: list[overrides.Rule],
+    names: dict[str, str],
+    snapshot: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score, override and explain every row of an indicator matrix.
+
+    Returns the grade rows (without the enterprise name/model identity columns) and the
+    contributions (points relative to this month's average enterprise = SHAP in points).
+    """
+    scheme = model.scheme.scheme
+    predicted = model.predict(matrix)
+    final = overrides.apply_overrides(
+        matrix, predicted["model_grade"].to_numpy(), rules, scheme.id, scheme.codes
+    )
+    points = model.scorecard.points(matrix)
+    contrib = points - points.mean()  # background = this month's graded population
+    reasons = explain.reasons(contrib, matrix, names)
+    rows = pd.DataFrame(
+        {
+            "uscc": matrix["uscc"].astype(object).to_numpy(),
+            "snapshot": pd.Timestamp(snapshot),
+            "entity_type": matrix["entity_type"].astype(object).to_numpy(),
+            "industry_section": matrix["industry_section"].astype(object).to_numpy(),
+            "score": predicted["score"].round(2).to_numpy(),
+            "pd": predicted["pd"].to_numpy(),
+            "model_grade": predicted["model_grade"].to_numpy(),
+            "override_rule": final["override_rule"].to_numpy(),
+            "grade": final["grade"].to_numpy(),
+            "observation": final["observation"].to_numpy(),
+        },
+        index=matrix.index,
+    )
+    for column in reasons.columns:
+        is_points = column.endswith("_points")
+        rows[column] = (
+            reasons[column] if is_points else reasons[column].where(reasons[column] != "")
+        )
+    return rows, contrib
+
+
+def distribution_table(rows: pd.DataFrame, scheme) -> pd.DataFrame:
+    """Enterprises, share and mean PD per final grade, in scheme order."""
+    counts = rows.groupby("grade", observed=True).agg(
+        enterprises=("uscc", "size"), mean_pd=("pd", "mean")
+    )
+    table = counts.reindex(list(scheme.codes)).fillna({"enterprises": 0})
+    table["enterprises"] = table["enterprises"].astype(int)
+    table["share"] = table["enterprises"] / max(len(rows), 1)
+    table["model_grade_enterprises"] = (
+        rows["model_grade"].value_counts().reindex(list(scheme.codes), fill_value=0).to_numpy()
+    )
+    table.insert(0, "label", list(scheme.labels))
+    return table.reset_index().rename(columns={"index": "grade"})
+
+
+def override_table(rows: pd.DataFrame, rules: list[overrides.Rule]) -> pd.DataFrame:
+    """How many final grades each rule moved (a grade can be moved by several)."""
+    moved = rows["override_rule"].dropna().str.split(";").explode().value_counts()
+    return pd.DataFrame(
+        {
+            "rule": [r.id for r in rules],
+            "description": [r.description for r in rules],
+            "moved": [int(moved.get(r.id, 0)) for r in rules],
+        }
+    )
+
+
+def importance_table(contrib: pd.DataFrame, catalog) -> pd.DataFrame:
+    """Mean |SHAP| in points per indicator, with its Chinese name and dimension."""
+    mean_abs = contrib.abs().mean().sort_values(ascending=False)
+    return pd.DataFrame(
+        {
+            "indicator": mean_abs.index,
+            "name_zh": [catalog.get(f).name for f in mean_abs.index],
+            "dimension": [catalog.get(f).dimension for f in mean_abs.index],
+            "mean_abs_shap": mean_abs.round(3).to_numpy(),
+        }
+    )
+
+
+def _write_grade_files(rows: pd.DataFrame, folder: Path) -> None:
+    """grades.parquet (with a confidentiality key in its metadata) and grades.csv (BOM)."""
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"workbench.confidentiality"] = CONFIDENTIAL_NOTE.encode("utf-8")
+    written = GradeFolder(folder)
+    pq.write_table(table.replace_schema_metadata(metadata), written.file("grades"))
+    with open(written.file("grades_csv"), "wb") as handle:
+        handle.write(f"\ufeff# {CONFIDENTIAL_NOTE}\n".encode())
+        pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
+
+
+def read_grades(folder: str | Path) -> pd.DataFrame:
+    """A month's grade rows (the parquet file)."""
+    return GradeFolder(Path(folder)).read_grades()
+
+
+def run_grading(params: Parameters) -> dict:
+    """Grade every active enterprise as of the snapshot; write and sign the month's folder."""
+    started = time.perf_counter()
+    model, ref = governance.load_grading_model(params.family, params.alias)  # fails first
+    packs = () if params.family == "generic" else (params.family,)
+    catalog = load_catalog(packs=packs)
+    rules = overrides.load_rules(params.overrides or None)
+    scheme = model.scheme.scheme
+    data = IngestFolder(Path(params.data))
+    snapshot = month_end(params.month)
+    with Engine(data.tables) as engine:
+        matrix = engine.compute(snapshot, catalog)
+    if packs:
+        matrix = matrix[matrix[f"in_{packs[0]}"].astype(bool)]
+    overrides.check_rules(rules, matrix.columns, scheme.id, scheme.codes)
+    matrix = matrix.reset_index(drop=True)
+    names = {ind.id: ind.name for ind in catalog.all}
+    rows, contrib = grade_frame(matrix, model, rules, names, snapshot)
+    enterprises = _enterprises(data).set_index("uscc")
+    rows.insert(1, "name", rows["uscc"].map(enterprises["name"]))
+    rows.insert(5, "region_code", rows["uscc"].map(enterprises["region_code"]))
+    rows["model_name"], rows["model_version"], rows["run_id"] = ref.name, ref.version, ref.run_id
+    rows["scheme"] = scheme.id
+    rows = rows[list(GRADE_COLUMNS)]
+    sample = matrix.sample(n=min(SHAP_CHECK_ROWS, len(matrix)), random_state=0)
+    shap_gap = explain.shap_agreement(model.scorecard, sample, sample)
+
+    month = params.month
+    in_place = Path(params.out).parent == workspace.current().grades.root
+    prev_dir = previous_month_dir(month) if in_place else None
+    previous = read_grades(prev_dir) if prev_dir else None
+    codes = tuple(scheme.codes)
+    matrix_table = migration.migration_matrix(previous, rows, codes)
+    warnings_table = migration.early_warnings(previous, rows, codes)
+    region_table = migration.region_industry(rows, codes)
+    distribution = distribution_table(rows, scheme)
+    moved = override_table(rows, rules)
+    importance = importance_table(contrib, catalog)
+    summary = {
+        "snapshot": snapshot,
+        "month": month,
+        "family": params.family,
+        "data": str(params.data),
+        "scheme": {
+            "id": scheme.id,
+            "name": scheme.name,
+            "grades": list(codes),
+            "labels": dict(zip(codes, scheme.labels, strict=True)),
+            "cutoffs": list(model.scheme.cutoffs),
+        },
+        "model": asdict(ref),
+        "catalog_matches_model": catalog.fingerprint() == model.catalog_fingerprint,
+        "enterprises": len(rows),
+        "counts": {g: int(n) for g, n in zip(codes, distribution["enterprises"], strict=True)},
+        "model_counts": {
+            g: int(n) for g, n in zip(codes, distribution["model_grade_enterprises"], strict=True)
+        },
+        "overridden": int(rows["override_rule"].notna().sum()),
+        "observation": int(rows["observation"].sum()),
+        "previous_month": prev_dir.name if prev_dir else None,
+        "warnings": int(len(warnings_table)),
+        "shap_points_max_gap": shap_gap,
+        "confidentiality": CONFIDENTIAL_NOTE,
+    }
+    if not summary["catalog_matches_model"]:
+        log.warning("the indicator catalog changed since the model was trained")
+    with atomic_directory(params.out) as tmp:
+        _write_grade_files(rows, tmp)
+        out = GradeFolder(tmp)
+        distribution.to_csv(out.file("distribution"), index=False, encoding="utf-8-sig")
+        moved.to_csv(out.file("overrides"), index=False, encoding="utf-8-sig")
+        matrix_table.to_csv(out.file("migration"), encoding="utf-8-sig")
+        warnings_table.to_csv(out.file("warnings"), index=False, encoding="utf-8-sig")
+        region_table.to_csv(out.file("region_industry"), index=False, encoding="utf-8-sig")
+        importance.to_csv(out.file("importance"), index=False, encoding="utf-8-sig")
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+        if params.mlflow:
+            summary["mlflow_run_id"] = governance.log_grading_run(
+                ref,
+                params.family,
+                params={
+                    "snapshot": snapshot,
+                    "alias": params.alias,
+                    "scheme": scheme.id,
+                    "overrides": params.overrides or "packaged",
+                },
+                metrics=_grading_metrics(summary, distribution, moved, shap_gap),
+                artifacts=[
+                    out.file("distribution"),
+                    out.file("overrides"),
+                    out.file("migration"),
+                    out.file("importance"),
+                ],
+            )
+        write_json(out.file("summary"), summary)
+        integrity.write_manifest(tmp, {"snapshot": snapshot, "model": asdict(ref)})
+    return summary
+
+
+def _grading_metrics(summary, distribution, moved, shap_gap) -> dict:
+    metrics = {
+        "enterprises": summary["enterprises"],
+        "overridden": summary["overridden"],
+        "observation": summary["observation"],
+        "warnings": summary["warnings"],
+        "shap_points_max_gap": shap_gap,
+    }
+    for grade, share in zip(distribution["grade"], distribution["share"], strict=True):
+        metrics[f"share_{grade}"] = float(share)
+    for rule, count in zip(moved["rule"], moved["moved"], strict=True):
+        metrics[f"override_{rule}"] = int(count)
+    return metrics
+
+
+def read_summary(folder: str | Path) -> dict:
+    """A month's grading summary."""
+    return GradeFolder(Path(folder)).summary()
+
+
+def headline_markdown(summary: dict) -> str:
+    """What matters first, in Chinese (aggregates only)."""
+    counts = "；".join(
+        f"{g} 类 {n:,} 户（{n / max(summary['enterprises'], 1):.1%}）"
+        for g, n in summary["counts"].items()
+    )
+    prev = summary["previous_month"] or "无（首次评级）"
+    model = summary["model"]
+    return "\n".join(
+        [
+            f"**评级时点**：{summary['snapshot']}　**模型**：{model['name']} v{model['version']}"
+            f"（{model['alias']}）　**等级方案**：{summary['scheme']['name']}",
+            f"**参评主体**：{summary['enterprises']:,} 户；{counts}",
+            f"**定性调整**：{summary['overridden']:,} 户；观察期（新设主体）"
+            f"{summary['observation']:,} 户",
+            f"**对比月份**：{prev}；预警 {summary['warnings']:,} 户",
+            f"**SHAP 与评分点数最大差异**：{summary['shap_points_max_gap']:.2e} 分",
+            f"> {CONFIDENTIAL_NOTE}",
+        ]
+    )
+
+
+def cycle_record(ctx, summary: dict, echo) -> None:
+    """Tell the cycle how many enterprises were graded."""
+    ctx.record["graded"] = summary["enterprises"]

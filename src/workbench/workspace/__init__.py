@@ -1,0 +1,140 @@
+"""Where things live (工作目录) and how they are written without ever half-writing a month.
+
+Every path the workbench uses by default is derived here from the workspace root, so
+that notebooks run by nbval in ``notebooks/``, the CLI run from anywhere and the tests
+all agree. ``WORKBENCH_HOME`` overrides the root (tests point it at a temporary folder).
+
+- :mod:`.folders` — the catalog of outputs: one typed folder per kind;
+- :mod:`.integrity` — signed manifests of folders (HMAC) and their verification;
+- this module — the root, path resolution, the atomic directory writer, JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def repo_root() -> Path:
+    """The project root: ``$WORKBENCH_HOME``, else the folder holding ``pyproject.toml``."""
+    env = os.environ.get("WORKBENCH_HOME")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file() and (parent / "notebooks").is_dir():
+            return parent
+    for parent in [Path.cwd(), *Path.cwd().parents]:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    raise RuntimeError("cannot find the workbench root; set WORKBENCH_HOME")
+
+
+def source_root() -> Path:
+    """The checkout holding ``notebooks/`` (never redirected by ``WORKBENCH_HOME``)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "notebooks").is_dir() and (parent / "pyproject.toml").is_file():
+            return parent
+    return repo_root()
+
+
+def current():
+    """The catalog of output folders of the current workspace root."""
+    from workbench.workspace.folders import Workspace
+
+    return Workspace(repo_root())
+
+
+def resolve(path: str | Path | None) -> Path | None:
+    """An absolute path: a relative one is taken against the caller's working directory.
+
+    Called on every path parameter before a notebook starts, because notebooks run with
+    ``notebooks/`` as their working directory.
+    """
+    if path in (None, ""):
+        return None
+    return Path(path).expanduser().resolve()
+
+
+def data_dir() -> Path:
+    """Generated demo city and bureau exports (git-ignored)."""
+    return repo_root() / "data"
+
+
+def reports_dir() -> Path:
+    """Executed notebooks and reports (git-ignored)."""
+    return repo_root() / "reports"
+
+
+def notebooks_dir() -> Path:
+    """The stage notebooks (committed without outputs)."""
+    return source_root() / "notebooks"
+
+
+def default_city_dir() -> Path:
+    """Where ``workbench synth`` writes the demo city by default."""
+    return data_dir() / "city"
+
+
+def ingest_dir(snapshot_month: str) -> Path:
+    """Where ``workbench ingest`` writes one snapshot's validated tables."""
+    return data_dir() / "ingest" / snapshot_month
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Build a directory in a temporary sibling and move it into place on success.
+
+    A failure (an exception inside the block, a crash) leaves ``target`` exactly as it
+    was: earlier outputs are never half-overwritten. On success the old ``target`` is
+    replaced as a whole. The temporary sibling is named after the writing process, so
+    one a killed earlier run left behind is removed here, and a live one never is.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(target)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Delete temporary siblings of ``target`` whose writing process no longer exists."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def write_json(path: str | Path, payload: object) -> None:
+    """Write UTF-8 JSON readable by people (Chinese unescaped, sorted keys kept stable)."""
+    Path(path).write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )

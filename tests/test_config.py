@@ -1,0 +1,137 @@
+"""Configuration a bureau owns: a conf/ folder changes labels, schemes, regions and plans.
+
+A private workspace gets a ``conf/`` folder with the bureau's own label (a 6-month
+horizon), grade schemes (a three-class scheme), gates, division names and a plan of its
+own; the test runs the stages and finds each change in their outputs, and the
+configuration's fingerprint in the MLflow run.
+"""
+
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+
+from workbench import cli, config, governance, workspace
+from workbench.errors import ConfigError
+from workbench.workspace import integrity
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning:mlflow.*"),
+    pytest.mark.filterwarnings(
+        "ignore:.*Any type hint is inferred as AnyType:UserWarning:mlflow.types.type_hints"
+    ),
+]
+
+THREE_CLASS = {
+    "name": "本局三类（A 低 / B 中 / C 高）",
+    "grades": [
+        {"code": "A", "label": "风险低"},
+        {"code": "B", "label": "风险中"},
+        {"code": "C", "label": "风险高"},
+    ],
+    "method": "shares",
+    "shares": [0.6, 0.3, 0.1],
+}
+RENAMED = "新华区（本局定名）"
+
+
+def _bureau_conf(conf, city):
+    conf.mkdir()
+    defaults = config.DEFAULTS
+    labels = yaml.safe_load((defaults / "labels.yaml").read_text(encoding="utf-8"))
+    labels["horizon_months"] = 6
+    (conf / "labels.yaml").write_text(yaml.safe_dump(labels, allow_unicode=True), "utf-8")
+    schemes = yaml.safe_load((defaults / "grade_schemes.yaml").read_text(encoding="utf-8"))
+    schemes["schemes"] = {"three_class": THREE_CLASS}
+    (conf / "grade_schemes.yaml").write_text(yaml.safe_dump(schemes, allow_unicode=True), "utf-8")
+    (conf / "gates.yaml").write_text(
+        "auc_min: 0.5\nks_min: 0.0\npsi_max: null\ngrades_monotone: false\n"
+        "max_missing_share: 1.0\n",
+        encoding="utf-8",
+    )
+    regions = yaml.safe_load((defaults / "regions.yaml").read_text(encoding="utf-8"))
+    regions["regions"]["410402"] = RENAMED
+    (conf / "regions.yaml").write_text(yaml.safe_dump(regions, allow_unicode=True), "utf-8")
+    plan = yaml.safe_load((defaults / "plans" / "demo_monthly.yaml").read_text(encoding="utf-8"))
+    plan["id"] = "bureau_plan"
+    plan["grades"] = {"A": {"ratio": "100%", "triggered_only": True}, "B": "5%", "C": "30%"}
+    plan.pop("budget", None)
+    (conf / "plans").mkdir()
+    (conf / "plans" / "bureau_plan.yaml").write_text(
+        yaml.safe_dump(plan, allow_unicode=True), "utf-8"
+    )
+    (conf / "workbench.yaml").write_text(f"exports: {city}\n", encoding="utf-8")
+
+
+@pytest.fixture
+def bureau_home(clean_city, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv(integrity.KEY_ENV_FILE, str(home / ".workbench" / "signing.key"))
+    monkeypatch.delenv(integrity.KEY_ENV, raising=False)
+    monkeypatch.delenv(governance.URI_VARIABLE, raising=False)
+    monkeypatch.delenv(config.CONF_ENV, raising=False)
+    city = tmp_path / "exports"
+    shutil.copytree(clean_city, city, ignore=shutil.ignore_patterns("_truth"))
+    _bureau_conf(home / "conf", city)
+    return home
+
+
+def test_config_reports_where_each_piece_comes_from(bureau_home, capsys):
+    settings = config.current()
+    origins = {row["piece"]: row["origin"] for row in settings.describe()}
+    assert origins["labels"] == origins["grade_schemes"] == origins["regions"] == "bureau"
+    assert origins["overrides"] == "default" and origins["plans/bureau_plan"] == "bureau"
+    assert origins["plans/henan_2021"] == "default"
+    assert cli.main(["config"]) == 0
+    printed = capsys.readouterr().out
+    assert settings.fingerprint in printed and str(bureau_home / "conf" / "labels.yaml") in printed
+    # a changed file changes the fingerprint (and the cache sees it)
+    before = settings.fingerprint
+    (bureau_home / "conf" / "overrides.yaml").write_text(
+        (config.DEFAULTS / "overrides.yaml").read_text(encoding="utf-8") + "\n# 本局\n",
+        encoding="utf-8",
+    )
+    assert config.current().fingerprint != before
+
+
+def test_a_stray_file_in_the_conf_folder_is_named(tmp_path):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "label.yaml").write_text("horizon_months: 6\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown configuration file.*label.yaml.*labels.yaml"):
+        config.load_settings(conf)
+
+
+@pytest.mark.slow
+def test_bureau_configuration_shows_in_every_output(bureau_home, capsys):
+    month = "2026-09"
+    assert cli.main(["ingest", "--no-notebook"]) == 0  # the export folder comes from conf/
+    assert cli.main(["indicators", "--as-of", "2026-09-30", "--no-notebook"]) == 0
+    summary = workspace.current().indicators.at(month).summary()
+    assert summary["label"].startswith("基准日后6个月内发生")  # the bureau's label
+    assert summary["config_fingerprint"] == config.current().fingerprint
+
+    assert cli.main(["train", "--scheme", "three_class", "--no-notebook"]) == 0
+    run = workspace.current().models.at("generic").run()
+    assert cli.main(["promote", run["run_id"]]) == 0  # the bureau's lax gates
+    from mlflow import MlflowClient
+
+    params = MlflowClient(tracking_uri=governance.tracking_uri()).get_run(run["run_id"]).data.params
+    assert params["config_fingerprint"] == config.current().fingerprint
+
+    assert cli.main(["grade", "--month", month, "--no-notebook"]) == 0
+    grades = workspace.current().grades.at(month)
+    assert grades.summary()["scheme"]["id"] == "three_class"
+    assert set(grades.read_grades()["grade"]) <= {"A", "B", "C"}
+
+    assert cli.main(["sample", "bureau_plan", "--month", month, "--no-notebook"]) == 0
+    plan = workspace.current().plans.at(month, "bureau_plan")
+    assert plan.exists() and set(plan.read_tasks()["grade"]) <= {"A", "B", "C"}
+
+    assert cli.main(["report", "--month", month, "--no-pdf", "--no-notebook"]) == 0
+    page = workspace.current().report_months.at(month).file("html").read_text(encoding="utf-8")
+    assert RENAMED in page
+    assert not pd.isna(run["metrics"]["valid_auc"])
