@@ -56,11 +56,16 @@ def _is_notebook(item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Point the workspace at the notebook home for notebook cells, the test home otherwise."""
+    """Point the workspace at the notebook home while notebook cells run."""
     if _is_notebook(item):
         os.environ["WORKBENCH_HOME"] = str(_notebook_home)
         prepare_notebook_home()
-    else:
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Back to the test home after a notebook's last cell (tests may come after)."""
+    if _is_notebook(item) and (nextitem is None or not _is_notebook(nextitem)):
         os.environ["WORKBENCH_HOME"] = str(_home)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from workbench import workspace
 from workbench.contract import uscc
+from workbench.workspace import integrity
 
 SCHEME = {
     "id": "national_4",
@@ -125,6 +126,7 @@ def write_grades(month: str, grades: pd.DataFrame, migration: pd.DataFrame | Non
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), "utf-8")
     if migration is not None:
         migration.to_csv(folder / "migration.csv", encoding="utf-8-sig")
+    integrity.write_manifest(folder, {"month": month})  # stages use signed folders only
     return folder
 
 

@@ -11,6 +11,7 @@ from evaluation_data import SCHEME, make_codes, private_home, write_grades
 from workbench import governance, workspace
 from workbench.scoring.train import population_stability
 from workbench.stages import health
+from workbench.workspace import integrity
 
 
 def test_psi_against_hand_computed_values():
@@ -104,6 +105,7 @@ def three_months(home):
     migration.to_csv(
         workspace.data_dir() / "grades" / "2026-09" / "migration.csv", encoding="utf-8-sig"
     )
+    integrity.write_manifest(workspace.data_dir() / "grades" / "2026-09", {"month": "2026-09"})
     return n
 
 

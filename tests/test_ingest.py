@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -324,3 +325,22 @@ def test_feedback_rows_are_validated_appended_and_counted_apart(clean_city, tmp_
     with pytest.raises(load.ContractError, match="feedback folder"):
         ingest.run_ingest(clean_city, snapshot, tmp_path / "x", [tmp_path / "nowhere"])
     assert not (tmp_path / "x").exists()
+
+
+def test_relative_paths_are_taken_from_where_the_command_runs(clean_city, tmp_path, monkeypatch):
+    """`workbench ingest --data data/city` from the workspace root, through the notebook
+    (which runs elsewhere): the relative paths mean the caller's directory."""
+    from workbench import cli
+
+    root = tmp_path / "root"
+    (root / "data").mkdir(parents=True)
+    shutil.copytree(clean_city, root / "data" / "city", ignore=shutil.ignore_patterns("_truth"))
+    monkeypatch.setenv("WORKBENCH_HOME", str(root))
+    monkeypatch.chdir(root)
+    args = ["ingest", "--data", "data/city", "--as-of", SNAPSHOT, "--out", "ingested"]
+    assert cli.main(args) == 0
+    assert IngestFolder(root / "ingested").quality()["data_dir"] == str(root / "data" / "city")
+    runs = list((root / "reports" / SNAPSHOT[:7] / "runs").glob("*01_ingest.html"))
+    assert len(runs) == 1  # the audit copy of this run, kept under its own name
+    assert cli.main(args) == 0  # a second run keeps the first run's copy
+    assert len(list((root / "reports" / SNAPSHOT[:7] / "runs").glob("*01_ingest.html"))) == 2

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.errors import NotReadyError
+
 from workbench import workspace
 from workbench.contract import uscc
-from workbench.demo import synth
 from workbench.reporting import browser
 from workbench.reporting import leadership as leadership_report
 from workbench.scoring.grades import wilson_interval
@@ -472,7 +473,8 @@ def test_bad_month_is_refused(home):
 
 
 def test_latest_month_and_key_figures_table(home):
-    assert leadership_report.latest_month() == synth.DEFAULT_END[:7]  # empty: the demo month
+    with pytest.raises(NotReadyError, match="no stage outputs"):  # empty: say so
+        leadership_report.latest_month()
     write_health(home / "data", "2027-01")
     assert leadership_report.latest_month() == "2027-01"
     write_grades(home / "data", MONTH, _enterprises(40, seed=4))
@@ -484,13 +486,16 @@ def test_latest_month_and_key_figures_table(home):
 
 def test_index_links_every_month_newest_first(full_month, home):
     leadership_report.build_month_report(PREVIOUS, pdf=False, update_index=False)
-    (home / "reports" / MONTH).mkdir(parents=True)
-    (home / "reports" / MONTH / "01_ingest.html").write_text("<html></html>")
+    runs = home / "reports" / MONTH / "runs"
+    runs.mkdir(parents=True)
+    (runs / "20261101-090000-01_ingest.html").write_text("<html></html>")
+    (runs / "20261101-091500-03_train-failed.html").write_text("<html></html>")
     leadership_report.build_month_report(MONTH, pdf=False)
     index = (home / "reports" / "index.html").read_text(encoding="utf-8")
     assert index.index("2026年10月") < index.index("2026年9月")
     assert 'href="2026-10/leadership.html"' in index and 'href="2026-09/leadership.html"' in index
-    assert 'href="2026-10/01_ingest.html">数据归集与质量' in index
+    assert 'href="2026-10/runs/20261101-090000-01_ingest.html">数据归集与质量' in index
+    assert "（运行失败）" in index  # a failed run is listed as such
     for href in re.findall(r'href="([^"]+)"', index):
         assert (home / "reports" / href).is_file(), href
     leadership_report.check_self_contained(index)

@@ -9,7 +9,7 @@ from evaluation_data import draw_plan, make_codes
 
 from workbench.demo import inspections as inspection_sim
 from workbench.evaluation import calendar, feedback, reconciliation, results_notice
-from workbench.workspace.folders import IngestFolder
+from workbench.workspace.folders import EvaluationFolder, IngestFolder
 
 D = dt.date
 
@@ -199,7 +199,7 @@ def test_results_become_events_for_the_next_ingest(plan, tmp_path):
     assert (events["plan_id"] == "P1").all() and events["found_problem"].sum() == 5
     folder = tmp_path / "evaluation" / "2026-09" / "P1"
     folder.mkdir(parents=True)
-    events.to_parquet(folder / feedback.RESULTS_FILE)
+    events.to_parquet(EvaluationFolder(folder).file("results"))
     assert len(feedback.recorded_results("2026-10-11", tmp_path / "evaluation")) == 0
     stored = feedback.recorded_results("2026-10-31", tmp_path / "evaluation")
     assert len(stored) == 20 and list(stored.columns) == reconciliation.INSPECTION_COLUMNS
@@ -274,7 +274,7 @@ def test_stored_results_reach_the_next_ingest_as_a_feedback_folder(clean_city, t
     rec = reconciliation.reconcile(tasks, rows)
     store = tmp_path / "evaluation"
     (store / "2026-10" / "P9").mkdir(parents=True)
-    feedback.inspection_events(rec).to_parquet(store / "2026-10" / "P9" / feedback.RESULTS_FILE)
+    feedback.inspection_events(rec).to_parquet(EvaluationFolder(store / "2026-10" / "P9").file("results"))
     folder = feedback.write_feedback("2026-10-31", tmp_path / "feedback", store)
     assert len(pd.read_parquet(folder / "inspections.parquet")) == 20  # not those of November
     assert feedback.write_feedback("2026-10-01", tmp_path / "none", store) is None

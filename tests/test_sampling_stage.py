@@ -24,6 +24,7 @@ from workbench.sampling.design import TASK_COLUMNS
 from workbench.sampling.notice import NOTICE_COLUMNS
 from workbench.stages import ingest
 from workbench.stages import sample as stage
+from workbench.workspace import integrity
 
 PLAN = """
 id: test_plan
@@ -116,6 +117,7 @@ def fabricate_grades(ingested, out, month="2026-10", seed=0):
         "counts": {k: int(v) for k, v in frame["grade"].value_counts().items()},
     }
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    integrity.write_manifest(out, {"month": month})  # stages use signed folders only
     return out
 
 

@@ -359,7 +359,7 @@ def test_failed_run_leaves_existing_folder_intact(tmp_path, monkeypatch):
     out = tmp_path / "city"
     generate_city(out, entities=300, months=12, seed=3, end=END)
     before = _hashes(out)
-    import workbench.synth as synth
+    import workbench.demo.synth as synth
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -4,11 +4,15 @@
 notebooks import ``workbench`` and find the workspace through ``WORKBENCH_HOME``). It
 listens on a loopback address only — the notebooks show internal grades — and runs in its
 own process group, so stopping ``workbench lab`` (Ctrl-C or SIGTERM from a service
-manager) stops JupyterLab and every kernel it started, leaving nothing serving.
+manager) stops JupyterLab and every kernel it started, leaving nothing serving. Kernels
+run in sessions of their own (jupyter_client starts them so), which is why the whole
+family of processes is collected before the server is stopped, and what survives the
+server is stopped after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,20 +67,43 @@ def run_lab(host: str = "127.0.0.1", port: int = 8888, grace: float = 10.0) -> i
 
 
 def _stop_group(process: subprocess.Popen, grace: float) -> int:
-    """SIGTERM to the server's process group (server and kernels), SIGKILL after ``grace``."""
-    pgid = process.pid
+    """Stop the server's group and every process it started; SIGKILL after ``grace``.
+
+    JupyterLab shuts its kernels down on SIGTERM; a kernel that outlives it (a hung one,
+    or a server that had to be killed) is stopped here, since it runs in another group.
+    """
+    import psutil
+
+    try:
+        family = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            os.killpg(pgid, sig)
+            os.killpg(process.pid, sig)
         except ProcessLookupError:
-            return 0
+            break
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                process.poll()
-                return 0
-            process.poll()
+        while time.monotonic() < deadline and _group_alive(process):
             time.sleep(0.2)
+        if not _group_alive(process):
+            break
+    alive = [p for p in family if p.is_running()]
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.terminate()
+    _, alive = psutil.wait_procs(alive, timeout=grace)
+    for p in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(alive, timeout=grace)
     return 0
+
+
+def _group_alive(process: subprocess.Popen) -> bool:
+    process.poll()  # reap the server once it exits, so the group can empty
+    try:
+        os.killpg(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

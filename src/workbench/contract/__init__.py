@@ -642,6 +642,28 @@ GRADE_FILE: tuple[tuple[str, str, bool, str], ...] = (
 CONFIDENTIAL_GRADE_COLUMNS = tuple(name for name, _, secret, _ in GRADE_FILE if secret)
 
 
+#: What each table is needed for (which tables are required): the contract document's
+#: "Required tables" section and the readiness report's absent-table lines. The label
+#: tables are those of the packaged ``labels.yaml`` (a test compares them).
+LABEL_TABLES: tuple[str, ...] = ("penalties", "abnormal_list", "serious_violations", "inspections")
+NEEDED_FOR: dict[str, str] = {
+    "enterprises": "required: nothing is ingested, graded or sampled without the register",
+    "annual_reports": "optional: its indicators (ar_*) are unavailable without it",
+    "penalties": "needed for training (the label uses it) and its indicators (pen_*)",
+    "abnormal_list": "needed for training (the label uses it) and its indicators (abn_*)",
+    "serious_violations": "needed for training (the label uses it) and its indicators (sv_*)",
+    "inspections": "needed for training (the label uses it) and its indicators (insp_*)",
+    "complaints": "optional: its indicators (cmp_*) are unavailable without it",
+    "licenses": "optional: its indicators (lic_*) and the professional packs' domains by "
+    "licence are unavailable without it",
+    "changes": "optional: its indicators (chg_*) are unavailable without it",
+    "judicial": "optional: its indicators (jud_*) are unavailable without it",
+    "relations": "optional: the relation indicators (rel_*) are unavailable without it",
+    "inspectors": "needed for sampling (the inspectors drawn for each task)",
+    "conflicts": "optional: without it no declared conflict (回避) excludes an inspector",
+}
+
+
 def render_markdown() -> str:
     """Render the contract as the Markdown of ``docs/data-contract.md``.
 
@@ -664,6 +686,20 @@ def render_markdown() -> str:
         "",
         "Only `enterprises` is required. A missing event table means *no events of that kind*,",
         "and the data-quality report says so once.",
+        "",
+        "## Required tables (必需的表)",
+        "",
+        "What each table is needed for. Grading needs only `enterprises`; training needs at",
+        "least one of the tables the label uses (`labels.yaml`; by default "
+        + ", ".join(f"`{t}`" for t in LABEL_TABLES)
+        + "), and enough history in them for",
+        "an embargoed design (`workbench check --data DIR` says how much the export holds);",
+        "sampling needs `inspectors`. An indicator whose table is absent is reported",
+        "unavailable and the model is built from the others.",
+        "",
+        "| table | 中文 | needed for |",
+        "|---|---|---|",
+        *(f"| `{name}` | {TABLES[name].zh} | {NEEDED_FOR[name]} |" for name in TABLES),
         "",
         "## Tables",
         "",
@@ -768,7 +804,7 @@ def render_markdown() -> str:
         "## 记名率 and coverage",
         "",
         "- **记名率** (attribution rate): share of event rows whose `uscc` names a registered",
-        "  enterprise, whatever else is wrong with the row (the seeds' target is ≥ 80 %).",
+        "  enterprise, whatever else is wrong with the row (the 通化 pilot's target is ≥ 80 %, docs/sources.md).",
         "- **Coverage per source**: share of active enterprises with at least one accepted row",
         "  in that table.",
         "",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.workspace.folders import EvaluationCollection, EvaluationFolder, FeedbackFolder
 from workbench import workspace
 from workbench.evaluation.reconciliation import (
     INSPECTION_COLUMNS,
@@ -21,8 +22,6 @@ from workbench.evaluation.reconciliation import (
     Reconciliation,
 )
 
-#: A plan's results as ``inspections`` rows, in its evaluation folder.
-RESULTS_FILE = "results.parquet"
 
 
 def inspection_events(reconciliation: Reconciliation) -> pd.DataFrame:
@@ -58,13 +57,17 @@ def recorded_results(
 ) -> pd.DataFrame:
     """Every stored plan result dated on or before ``snapshot``, as ``inspections`` rows.
 
-    Reads ``data/evaluation/*/*/results.parquet`` (written by the evaluation stage); a
+    Reads every evaluation's stored results (written by the evaluation stage); a
     task evaluated twice counts once (the most recent evaluation's row).
     """
-    root = Path(evaluation_root) if evaluation_root else workspace.data_dir() / "evaluation"
+    evaluations = (
+        EvaluationCollection(Path(evaluation_root), EvaluationFolder)
+        if evaluation_root
+        else workspace.current().evaluations
+    )
     frames = [
         pd.read_parquet(p).assign(_stored=p.stat().st_mtime_ns)
-        for p in sorted(root.glob(f"*/*/{RESULTS_FILE}"))
+        for p in evaluations.result_files()
     ]
     if not frames:
         return _typed_events(pd.DataFrame({c: pd.Series(dtype=object) for c in INSPECTION_COLUMNS}))
@@ -80,7 +83,7 @@ def recorded_results(
 
 def feedback_dir(month: str) -> Path:
     """``data/feedback/<YYYY-MM>``: the feedback folder (回流数据) handed to that month's ingest."""
-    return workspace.data_dir() / "feedback" / month
+    return workspace.current().feedback.at(month).path
 
 
 def write_feedback(
@@ -104,7 +107,7 @@ def write_feedback(
         return None
     folder = Path(folder) if folder else feedback_dir(f"{pd.Timestamp(snapshot):%Y-%m}")
     with workspace.atomic_directory(folder) as tmp:
-        rows.to_parquet(tmp / "inspections.parquet", index=False)
+        rows.to_parquet(FeedbackFolder(tmp).file("inspections"), index=False)
     return folder
 
 

@@ -21,6 +21,8 @@ from workbench.evaluation.reconciliation import (
     Reconciliation,
     publication_deadlines,
 )
+from workbench.workspace import csvsafe
+from workbench.workspace.folders import EvaluationFolder
 
 #: The results notice (抽查结果公示): column → Chinese header. Nothing else is published.
 NOTICE_COLUMNS: dict[str, str] = {
@@ -95,7 +97,7 @@ def results_notice(
 
 
 def write_results_notice(notice: pd.DataFrame, folder: str | Path, title: str = "") -> list[Path]:
-    """Write ``results_notice.csv`` (UTF-8 with BOM) and ``results_notice.html``.
+    """Write the public results notice of an evaluation folder: CSV (UTF-8 with BOM), HTML.
 
     Raises:
         ValueError: when the notice holds a column outside the whitelist.
@@ -103,10 +105,10 @@ def write_results_notice(notice: pd.DataFrame, folder: str | Path, title: str = 
     extra = sorted(set(notice.columns) - set(NOTICE_COLUMNS.values()))
     if extra:
         raise ValueError(f"the results notice may only hold {list(NOTICE_COLUMNS.values())}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    csv_path, html_path = folder / "results_notice.csv", folder / "results_notice.html"
-    notice.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    evaluation = EvaluationFolder(Path(folder))
+    csv_path, html_path = evaluation.file("notice_csv"), evaluation.file("notice_html")
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    csvsafe.to_csv(notice, csv_path)
     plan = notice["抽查计划编号"].iloc[0] if len(notice) else ""
     heading = html.escape(title or f"“双随机、一公开”抽查检查结果公示（{plan}）")
     table = notice.to_html(index=False, escape=True, border=0, classes="notice")

@@ -21,6 +21,11 @@ ratios per grade or stratum were. Hence:
   inspected sample. Rows not drawn by a plan (complaint-triggered inspections, register
   events) have no π: they keep weight 1 (``not_drawn_weight``) — documented, not hidden.
 
+* **Expected finding rates** for the next draw (预期检出率): :func:`calibrated_finding_rates`,
+  past plan results per grade at the draw, weighted by 1/π — what an inspection of a
+  grade's frame enterprise has found, rather than the model's 12-month PD (a different
+  event on a different scale).
+
 Enterprises with π = 0 (outside the frame) can never be represented by weighting; the
 evaluation reports their grade's coverage instead.
 """
@@ -200,3 +205,72 @@ def attach_inclusion_probabilities(
         1 - missed
     ).to_numpy()
     return out
+
+
+#: Task-list columns the calibration reads (``snapshot`` and ``plan_id`` tell draws apart).
+CALIBRATION_TASK_COLUMNS = ("task_id", "plan_id", "snapshot", "uscc", "grade", "inclusion_probability")
+
+
+def calibrated_finding_rates(
+    inspections: pd.DataFrame | None,
+    tasks: pd.DataFrame | None,
+    snapshot,
+    months: int = 12,
+) -> pd.DataFrame:
+    """Past plans' finding rate per grade (检查发现问题率), weighted by 1/π.
+
+    Every result of the last ``months`` months up to ``snapshot`` that answers a task of
+    an earlier draw (matched on ``task_id``) counts once per drawn enterprise: a finding
+    if any of its tasks found a problem, none otherwise — a result without a verdict
+    (closed, deregistered) is an inspection that found nothing, as it is for the plan's
+    expected findings. Each stands for ``1/π`` enterprises of its grade's frame at the
+    time, so the rate estimates what inspecting that frame finds (HT, Hájek form), whatever
+    the ratios were. The grade is the one the draw used.
+
+    Args:
+        inspections: contract ``inspections`` rows (``task_id``, ``inspected_on``,
+            ``found_problem``), e.g. the month's ingest with results fed back.
+        tasks: earlier task lists with :data:`CALIBRATION_TASK_COLUMNS`.
+        snapshot: the day the rates are for; nothing later is used.
+        months: how far back.
+
+    Returns:
+        One row per grade seen (index ``grade``): ``inspected`` (enterprises),
+        ``found``, ``represented`` (Σ 1/π) and ``rate`` (Σ y/π ÷ Σ 1/π). Empty when there
+        is nothing to calibrate on.
+    """
+    columns = ["inspected", "found", "represented", "rate"]
+    empty = pd.DataFrame(columns=columns, index=pd.Index([], name="grade"), dtype=float)
+    if inspections is None or tasks is None or inspections.empty or tasks.empty:
+        return empty
+    if "task_id" not in inspections or not set(CALIBRATION_TASK_COLUMNS) <= set(tasks):
+        return empty
+    snapshot = pd.Timestamp(snapshot)
+    dates = pd.to_datetime(inspections["inspected_on"])
+    recent = inspections[
+        inspections["task_id"].notna()
+        & (dates > snapshot - pd.DateOffset(months=months))
+        & (dates <= snapshot)
+    ]
+    design = tasks[list(CALIBRATION_TASK_COLUMNS)].drop_duplicates("task_id")
+    joined = recent[["task_id", "found_problem"]].assign(
+        task_id=recent["task_id"].astype(str)
+    ).merge(design.assign(task_id=design["task_id"].astype(str)), on="task_id", how="inner")
+    if joined.empty:
+        return empty
+    joined["y"] = joined["found_problem"].astype("boolean").fillna(False).astype(bool)
+    per = joined.groupby(
+        [joined["plan_id"].astype(str), pd.to_datetime(joined["snapshot"]), joined["uscc"].astype(str)]
+    ).agg(
+        grade=("grade", "first"),
+        y=("y", "any"),
+        pi=("inclusion_probability", "first"),
+    )
+    w = inclusion_weights(per["pi"])
+    frame = pd.DataFrame({"grade": per["grade"].astype(str).to_numpy(), "y": per["y"].to_numpy(), "w": w})
+    frame["wy"] = frame["w"] * frame["y"]
+    out = frame.groupby("grade").agg(
+        inspected=("y", "size"), found=("y", "sum"), represented=("w", "sum"), wy=("wy", "sum")
+    )
+    out["rate"] = out["wy"] / out["represented"]
+    return out[columns].astype(float)

@@ -96,6 +96,8 @@ class LoadedTable:
     attributed: int | None = None
     extra_columns: list[str] = field(default_factory=list)
     check_digit_failures: list[str] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file
+    sheets: list[dict] = field(default_factory=list)  # XLSX: every sheet, used or not, and why
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -300,6 +302,97 @@ def read_raw(path: Path) -> tuple[pd.DataFrame, str | None, list[tuple[int, str]
     frame.columns = [str(c) for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2)
     return frame, None, []
+
+
+#: Columns the loader derives when the file lacks them (not absent for indicators).
+_FILLED_WHEN_ABSENT = {("inspections", "found_problem")}
+#: Columns every attributed table shares: a sheet holding only these is not this table.
+_SHARED_COLUMNS = {"uscc", "inspector_id"}
+
+
+def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict]]:
+    """Read every sheet of an XLSX workbook that holds ``table``; report every sheet.
+
+    Exports split a long table over several sheets (one per year, per county, or at
+    Excel's row limit): each sheet whose headers give all the table's required columns is
+    read, with its own headers, and the rows are stacked — nothing is lost. A sheet with
+    none of the table's own columns (a cover or notes sheet) is left out and reported; a
+    sheet with some of them but not all is refused, naming the sheet, since it looks like
+    part of the table and cannot be read as it. With several sheets used, rows are
+    numbered ``<sheet>!<row>`` (the quarantine's ``source_row``).
+
+    Returns:
+        The rows (string columns, canonical names when several sheets are used) and one
+        entry per sheet: ``sheet``, ``rows``, ``used``, ``why``.
+
+    Raises:
+        ContractError: every sheet empty, a half-matching sheet, or several sheets and
+            none of them the table (naming each sheet and its headers).
+    """
+    try:
+        book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except _UNREADABLE as err:
+        raise ContractError(_unreadable(path, err)) from None
+    accepted = {normalise_label(h): c.name for c in table.columns for h in c.headers}
+    required = {c.name for c in table.required}
+    own = required - _SHARED_COLUMNS
+    report: list[dict] = []
+    used: list[tuple[str, pd.DataFrame]] = []
+    others: list[tuple[str, pd.DataFrame]] = []
+    for name, frame in book.items():
+        headers = [str(c) for c in frame.columns]
+        if not headers:
+            report.append({"sheet": name, "rows": 0, "used": False, "why": "empty sheet"})
+            continue
+        found = {accepted.get(normalise_label(h.lstrip("\ufeff"))) for h in headers} - {None}
+        missing = sorted(required - found)
+        if not missing:
+            report.append({"sheet": name, "rows": len(frame), "used": True, "why": ""})
+            used.append((name, frame))
+        elif found & own:
+            wanted = ", ".join(f"{c} ({table.column(c).zh})" for c in missing)
+            raise ContractError(
+                f"sheet {name!r} holds some of table {table.name}'s columns but lacks {wanted} "
+                f"(headers: {', '.join(headers)}); sheets: {', '.join(map(repr, book))} — "
+                "give each sheet the table's headers, or move other data out of the workbook"
+            )
+        else:
+            report.append(
+                {
+                    "sheet": name,
+                    "rows": len(frame),
+                    "used": False,
+                    "why": f"not table {table.name}: headers {', '.join(headers[:8])}"
+                    + (" …" if len(headers) > 8 else ""),
+                }
+            )
+            others.append((name, frame))
+    if not used:
+        if not others:
+            raise ContractError("no header row (every sheet is empty)")
+        if len(others) > 1:
+            listing = "; ".join(f"{n!r}: {', '.join(map(str, f.columns[:8]))}" for n, f in others)
+            raise ContractError(
+                f"no sheet has table {table.name}'s required columns "
+                f"({', '.join(sorted(required))}); sheets: {listing}"
+            )
+        used = others  # one sheet: read it, and let the header check name what is missing
+        report = [dict(r, used=r["sheet"] == others[0][0], why="") for r in report]
+    frames = []
+    for name, frame in used:
+        frame = frame.apply(_as_text)
+        frame.columns = [str(c) for c in frame.columns]
+        if len(used) > 1:
+            mapping, _ = map_headers(table, list(frame.columns))
+            frame = frame.rename(columns=mapping)
+            frame.index = pd.Index([f"{name}!{r}" for r in range(2, len(frame) + 2)])
+        else:
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
+        frames.append(frame)
+    raw = pd.concat(frames) if len(frames) > 1 else frames[0]
+    if len(frames) > 1:  # a column only some sheets have is empty in the others
+        raw = raw.astype(object).where(raw.notna(), "")
+    return raw, report
 
 
 def _unreadable(path: Path, err: Exception) -> str:
@@ -665,8 +758,12 @@ def load_table(
     register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
 ) -> LoadedTable:
-    """Read and validate one table file."""
-    raw, encoding, bad_lines = read_raw(path)
+    """Read and validate one table file (every sheet of a workbook that holds the table)."""
+    sheets: list[dict] = []
+    if path.suffix.lower() == ".xlsx" and path.stat().st_size:
+        (raw, sheets), encoding, bad_lines = read_workbook(path, table), None, []
+    else:
+        raw, encoding, bad_lines = read_raw(path)
     mapping, extras = map_headers(table, list(raw.columns))
     raw = raw.rename(columns=mapping)
     accepted, quarantine, facts = validate_table(table, raw, snapshot, register, inspector_ids)
@@ -692,6 +789,12 @@ def load_table(
         quarantine=quarantine,
         rows_read=len(raw) + len(bad_lines),
         extra_columns=extras,
+        absent_columns=[
+            c.name
+            for c in table.columns
+            if c.name not in mapping.values() and (table.name, c.name) not in _FILLED_WHEN_ABSENT
+        ],
+        sheets=sheets,
     )
     if "attributed" in facts:
         loaded.attributed = int(facts["attributed"].sum())

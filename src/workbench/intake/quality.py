@@ -13,7 +13,7 @@ from workbench import contract
 from workbench.contract import TABLES
 from workbench.intake.load import REASON_ORDER, LoadedTable
 
-#: The seeds' target for 记名率 (Tonghua: ≥ 80 % of records attributed to an enterprise).
+#: Target for 记名率: ≥ 80 % of records attributed to an enterprise (通化 pilot; docs/sources.md).
 ATTRIBUTION_TARGET = 0.80
 MAX_LISTED_CODES = 100
 
@@ -37,6 +37,8 @@ def build_report(
             "quarantined": len(table.quarantine),
             "by_reason": table.reasons,
             "extra_columns": table.extra_columns,
+            "absent_columns": table.absent_columns,
+            "sheets": table.sheets,
         }
     missing = [
         {"table": t, "zh": TABLES[t].zh, "meaning": "无此类记录 — no events of that kind"}
@@ -52,6 +54,12 @@ def build_report(
         "tables": tables,
         "missing_tables": missing,
         "unknown_files": unknown_files or [],
+        "unused_sheets": [
+            {"table": name, **sheet}
+            for name, table in loaded.items()
+            for sheet in table.sheets
+            if not sheet["used"]
+        ],
         "totals": _totals(tables),
         "attribution": _attribution(loaded),
         "coverage": _coverage(loaded, active),

@@ -12,9 +12,11 @@ a small linear programme (scipy's HiGHS). The floors carry the law (the 3 % over
 of enterprise-disclosure checks, 总局令第101号), the ceiling on A carries 无事不扰. The
 answer is compared with a uniform draw of the same size, which every grade-blind plan is.
 
-Expected rates come from the model's PD (mean per grade) or from past hit rates
-(检查发现问题率) of the last 12 months' inspections, falling back to the PD where a grade
-has too few inspections to say.
+Expected rates (预期检出率) come from past plan results (检查发现问题率) of the last 12
+months, per grade at the draw and weighted by 1/π (:func:`rates_from_hits`), falling back
+— and saying so in ``source`` — to the model's mean PD where a grade has too few results;
+or from the PD alone (``expected_rates: pd``). The PD is a 12-month probability of a bad
+outcome, not a finding rate: on the demo city it understates the findings some 3×.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def propose_ratios(
     ceilings: Mapping[str, float] | None = None,
     overall_floor: float = 0.0,
     overall_base: int | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> BudgetProposal:
     """Per-grade ratios maximising expected findings under the policy constraints.
 
@@ -91,6 +94,8 @@ def propose_ratios(
         overall_base: the enterprises the overall floor refers to (default: the sum of
             ``population``; the stage passes the plan's whole population, trigger-only
             and excluded enterprises included).
+        sources: where each grade's rate came from (``hit_rate`` or ``pd``), written
+            beside it as ``rate_source``.
 
     Raises:
         BudgetError: naming the constraint that cannot be met and by how much.
@@ -175,6 +180,7 @@ def propose_ratios(
             "grade": grades,
             "population": n.astype(np.int64),
             "rate": r,
+            "rate_source": [str((sources or {}).get(g, "")) for g in grades],
             "floor": lo,
             "ceiling": hi,
             "ratio": x,
@@ -199,16 +205,33 @@ def rates_from_hits(
     snapshot: pd.Timestamp,
     months: int = 12,
     min_verdicts: int = 30,
+    tasks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Past hit rate (检查发现问题率) per current grade, with the PD where data are thin.
+    """Past finding rate (检查发现问题率) per grade, with the PD where results are thin.
 
-    Inspections of the last ``months`` months with a verdict (``found_problem`` not
-    missing) are joined to the enterprises' current grades. A grade with fewer than
-    ``min_verdicts`` verdicts uses its mean PD instead (``source`` says which).
+    With ``tasks`` (the earlier draws' task lists: ``task_id``, ``plan_id``,
+    ``snapshot``, ``uscc``, ``grade``, ``inclusion_probability``) the rate is calibrated
+    on the results of those draws — per grade at the draw, weighted by 1/π, per inspected
+    enterprise (:func:`workbench.evaluation.weighting.calibrated_finding_rates`); a grade
+    with fewer than ``min_verdicts`` inspected enterprises uses its mean PD. Without
+    ``tasks`` (no π known) every inspection of the last ``months`` months with a verdict
+    counts alike under the enterprise's current grade.
+
+    Returns:
+        Per grade of the grade file: ``verdicts`` (results counted), ``hits``, ``rate``
+        and ``source`` (``hit_rate`` or ``pd``).
     """
     pd_rate = rates_from_pd(grades)
     counts = pd.DataFrame({"verdicts": 0, "hits": 0}, index=pd_rate.index)
-    if inspections is not None and len(inspections) and "found_problem" in inspections:
+    past = pd.Series(np.nan, index=pd_rate.index)
+    if tasks is not None:
+        from workbench.evaluation.weighting import calibrated_finding_rates
+
+        rates = calibrated_finding_rates(inspections, tasks, snapshot, months)
+        counts["verdicts"] = rates["inspected"].reindex(counts.index).fillna(0).astype(int)
+        counts["hits"] = rates["found"].reindex(counts.index).fillna(0).astype(int)
+        past = rates["rate"].reindex(counts.index)
+    elif inspections is not None and len(inspections) and "found_problem" in inspections:
         since = snapshot - pd.DateOffset(months=months)
         recent = inspections[
             (inspections["inspected_on"] > since)
@@ -219,9 +242,8 @@ def rates_from_hits(
         agg = joined.groupby("grade")["found_problem"].agg(["size", "sum"])
         counts["verdicts"] = agg["size"].reindex(counts.index).fillna(0).astype(int)
         counts["hits"] = agg["sum"].reindex(counts.index).fillna(0).astype(int)
+        past = counts["hits"] / counts["verdicts"].clip(lower=1)
     enough = counts["verdicts"] >= min_verdicts
-    counts["rate"] = np.where(
-        enough, counts["hits"] / counts["verdicts"].clip(lower=1), pd_rate.reindex(counts.index)
-    )
+    counts["rate"] = np.where(enough, past, pd_rate.reindex(counts.index))
     counts["source"] = np.where(enough, "hit_rate", "pd")
     return counts

@@ -78,8 +78,10 @@ def draw_sample(
         tables = {**tables, "referrals": pop_mod.read_referrals(plan.triggers.referrals)}
     frame = pop_mod.build_frame(grades, plan, snapshot, tables, earlier_tasks)
     hits = None
-    if plan.expected_rates == "hit_rate":
-        hits = budget_mod.rates_from_hits(grades, tables.get("inspections"), snapshot)
+    if plan.expected_rates == "hit_rate":  # past plans' results, 1/π-weighted; else the PD
+        hits = budget_mod.rates_from_hits(
+            grades, tables.get("inspections"), snapshot, tasks=_calibration_tasks(earlier_tasks)
+        )
 
     proposal = None
     rules = dict(plan.grades)
@@ -95,6 +97,7 @@ def draw_sample(
             {g: float(v) for g, v in plan.budget.ceilings.items()},
             float(plan.budget.overall_floor),
             overall_base=len(frame),
+            sources=dict(hits["source"]) if hits is not None else dict.fromkeys(grade_order, "pd"),
         )
         if plan.budget.apply:
             rules = {
@@ -124,6 +127,15 @@ def draw_sample(
         "window": (window_start, window_end),
         "rules": rules,
     }
+
+
+def _calibration_tasks(earlier_tasks: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Earlier draws' tasks with what calibration needs (grade, π), else None."""
+    from workbench.evaluation.weighting import CALIBRATION_TASK_COLUMNS
+
+    if earlier_tasks is None or not set(CALIBRATION_TASK_COLUMNS) <= set(earlier_tasks):
+        return None
+    return earlier_tasks
 
 
 def _grade_rates(rows: pd.DataFrame, hits: pd.DataFrame | None) -> pd.Series:
@@ -161,7 +173,15 @@ def _expand_tasks(drawn, plan, month, snapshot, window_start, window_end) -> pd.
 
 
 def _strata_table(frame, counts, rules, labels, plan, hits) -> pd.DataFrame:
-    """Per stratum: frame sizes, draw, π, expected findings against a uniform draw."""
+    """Per stratum: frame sizes, draw, π, expected findings against a uniform draw.
+
+    The uniform draw (the one baseline of the workbench) draws the same number of
+    enterprises over the plan's **eligible frame** (``population``: not excluded, and
+    triggered where the grade is triggered-only), each stratum in proportion to its frame.
+    Expected findings use one expected finding rate per stratum for both: the past
+    results' 1/π-weighted rate of its grade (``rate_source`` ``hit_rate``) or the mean PD
+    of its eligible enterprises (``pd``).
+    """
     keys = ["stratum", "grade"]
     g = frame.groupby(keys, sort=False)
     table = counts.copy()
@@ -177,22 +197,19 @@ def _strata_table(frame, counts, rules, labels, plan, hits) -> pd.DataFrame:
     if plan.by_region:
         table["region_code"] = table["stratum"].str.split("/").str[1]
     table["ratio"] = [float(rules[x].ratio) for x in table["grade"]]
-    eligible, open_ = frame[frame["eligible"]], frame[~frame["excluded"]]
+    eligible = frame[frame["eligible"]]
     if hits is not None:
         rate = table["grade"].map(hits["rate"]).astype(float).to_numpy()
-        uniform_rate = rate
         table["rate_source"] = table["grade"].map(hits["source"])
     else:
         rate = per(eligible.groupby(keys, sort=False)["pd"].mean(), np.nan)
-        uniform_rate = per(open_.groupby(keys, sort=False)["pd"].mean(), np.nan)
         table["rate_source"] = "pd"
     table["expected_rate"] = rate
     table["expected_findings"] = np.nan_to_num(table["drawn"].to_numpy() * rate)
-    open_size = per(open_.groupby(keys, sort=False).size())
-    total_open = open_size.sum()
-    share = open_size / total_open if total_open else open_size * 0.0
+    size = table["population"].to_numpy(dtype=float)
+    share = size / size.sum() if size.sum() else size * 0.0
     table["uniform_drawn"] = share * table["drawn"].sum()
-    table["uniform_expected_findings"] = np.nan_to_num(table["uniform_drawn"] * uniform_rate)
+    table["uniform_expected_findings"] = np.nan_to_num(table["uniform_drawn"] * rate)
     order = ["stratum", "grade", "label"] + (["region_code"] if plan.by_region else [])
     order += [
         "registered",

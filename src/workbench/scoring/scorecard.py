@@ -4,7 +4,7 @@ The training core takes **any** frame of features and a binary target — not on
 enterprise contract — so analysts can reuse it and compare it with other scorecard tools
 on public data::
 
-    from workbench.scorecard import fit_scorecard
+    from workbench.scoring.scorecard import fit_scorecard
     model = fit_scorecard(X, y, categorical=["entity_type"], monotonic={"age": "descending"})
     model.score(X_new); model.pd(X_new); model.iv_table
 

@@ -21,18 +21,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
-from workbench.scoring import labels
-from workbench.scoring.grades import CalibratedScheme, grade_table, load_schemes, strictly_increasing
+from workbench.errors import ParameterError
+from workbench.evaluation.weighting import training_weights
 from workbench.indicators import Catalog
+from workbench.scoring import labels
+from workbench.scoring.design import (  # noqa: F401  (embargoed_snapshots: re-exported)
+    MIN_TRAIN_MONTHS,
+    VALID_MONTHS,
+    embargoed_snapshots,
+    split_for_panel,
+)
+from workbench.scoring.grades import (
+    CalibratedScheme,
+    grade_table,
+    load_schemes,
+    strictly_increasing,
+)
 from workbench.scoring.model import GradingModel
 from workbench.scoring.scorecard import ScorecardOptions, fit_scorecard
-from workbench.evaluation.weighting import training_weights
 
 log = logging.getLogger(__name__)
 
@@ -158,28 +169,92 @@ def default_validation_from(snapshots: pd.Series, share: float = 0.25) -> pd.Tim
     return pd.Timestamp(months[-k])
 
 
-def embargoed_snapshots(
-    last_labelled: str | pd.Timestamp,
-    *,
-    horizon_months: int,
-    train_months: int = 10,
-    valid_months: int = 3,
-) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
-    """Month-end snapshots of an embargoed out-of-time panel (训练期、隔离期、验证期).
+def screen_candidates(
+    train: pd.DataFrame,
+    names: list[str],
+    categorical: list[str],
+    excluded: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Indicators that cannot be candidates in these training rows, each with the reason.
 
-    Validation: the ``valid_months`` month ends up to ``last_labelled``. Training: the
-    ``train_months`` month ends up to ``horizon_months`` before the first validation
-    snapshot, so every training label window ends by the time validation begins. The
-    months in between are not computed at all (their labels would leak).
+    Binning needs, in the training rows, values that vary and occur among both goods and
+    bads; a column without them stops optbinning with an error that names no column (an
+    indicator whose source table is absent, an annual-report ratio before any report fell
+    due, a count that is zero everywhere). Such indicators are left out with the reason,
+    which the IV table and the MLflow run show; the model is built from the rest.
+
+    Args:
+        train: the training rows (``label`` 0/1 and the indicator columns).
+        names: the candidate indicators.
+        categorical: those binned as categories.
+        excluded: reasons already known (unavailable sources, retired indicators); kept.
     """
-    if train_months < 1 or valid_months < 1 or horizon_months < 0:
-        raise ValueError("train_months and valid_months must be ≥ 1, horizon_months ≥ 0")
-    last = pd.Timestamp(last_labelled) + pd.offsets.MonthEnd(0)
-    first_valid = last - pd.offsets.MonthEnd(valid_months - 1)
-    last_train = first_valid - pd.offsets.MonthEnd(horizon_months)
-    train = list(pd.date_range(end=last_train, periods=train_months, freq="ME"))
-    valid = list(pd.date_range(start=first_valid, end=last, freq="ME"))
-    return train, valid
+    reasons = dict(excluded or {})
+    label = train["label"].astype(int)
+    for name in names:
+        if name in reasons:
+            continue
+        column = train[name]
+        if name in categorical:
+            values = column.astype(object).where(column.notna(), None)
+            present = values.notna()
+        else:
+            values = pd.to_numeric(column, errors="coerce").astype(float)
+            infinite = np.isinf(values.to_numpy())
+            if infinite.any():
+                reasons[name] = f"infinite values in {int(infinite.sum())} training rows"
+                continue
+            present = values.notna()
+        if not present.any():
+            reasons[name] = "all missing in the training rows (缺失)"
+            continue
+        distinct = values[present].nunique()
+        if distinct < 2 and present.all():
+            reasons[name] = f"constant in the training rows (always {values[present].iloc[0]})"
+            continue
+        classes = set(label[present].unique())
+        if len(classes) < 2:
+            which = "good (0)" if classes == {0} else "bad (1)"
+            reasons[name] = (
+                f"cannot be binned: its {int(present.sum())} non-missing training values "
+                f"all have label {which}"
+            )
+    return reasons
+
+
+def _default_cut(rows: pd.DataFrame, embargo_months: int) -> pd.Timestamp:
+    """The first validation snapshot of a panel given without ``validation_from``."""
+    found = split_for_panel(rows["snapshot"], embargo_months)
+    if found is not None and found[1] >= MIN_TRAIN_MONTHS:
+        return found[0]
+    months = sorted(pd.to_datetime(rows["snapshot"]).unique())
+    if len(months) < 2:
+        raise ParameterError("out-of-time validation needs a panel of at least two snapshots")
+    return pd.Timestamp(months[-min(VALID_MONTHS, len(months) - 1)])
+
+
+def _short_panel(rows: pd.DataFrame, cut: pd.Timestamp, embargo_months: int) -> str:
+    """Why a panel has no training rows for ``cut``, and the options that would work."""
+    latest = (cut - pd.DateOffset(months=embargo_months)).date()
+    first = pd.Timestamp(rows["snapshot"].min()).date()
+    text = (
+        f"validation from {cut.date()} with a {embargo_months}-month embargo (隔离期) needs "
+        f"training snapshots on or before {latest}, and the panel has none (its first "
+        f"snapshot is {first})"
+    )
+    found = split_for_panel(rows["snapshot"], embargo_months)
+    if found is not None:
+        other, n_train, n_valid = found
+        text += (
+            f"; `--validation-from {other.date()}` would leave {n_train} training and "
+            f"{n_valid} validation month end(s)"
+        )
+    first_train = (cut - pd.DateOffset(months=embargo_months + 9)) + pd.offsets.MonthEnd(0)
+    return text + (
+        f"; or build a panel with earlier snapshots (`workbench indicators --panel "
+        f"{first_train:%Y-%m}:{pd.Timestamp(rows['snapshot'].max()):%Y-%m}`), or leave "
+        "--panel out: `workbench train` derives the design from the data"
+    )
 
 
 def split_with_embargo(
@@ -209,6 +284,8 @@ def train_family(
     embargo_months: int | None = None,
     options: ScorecardOptions | None = None,
     reference: bool = True,
+    unavailable: dict[str, str] | None = None,
+    retired: tuple[str, ...] | list[str] = (),
 ) -> TrainingResult:
     """Fit and validate one model family on a panel (see :func:`workbench.panel.build_panel`).
 
@@ -219,9 +296,16 @@ def train_family(
     and split, and its validation AUC is reported beside the scorecard's
     (``reference_lgbm_auc``).
 
+    Indicators that cannot take part are left out with their reason, never a crash:
+    ``unavailable`` (id → reason, e.g. its source table is absent from the data),
+    ``retired`` (``workbench train --retire``), and those :func:`screen_candidates` finds
+    all missing, constant or unbinnable in the training rows. The IV table lists them
+    with ``decision`` = the reason; ``params["excluded"]`` carries them to MLflow.
+
     Raises:
         ValueError: for an unknown family or scheme, or a panel too short to split —
-            naming the latest snapshot training could use.
+            naming the latest snapshot training could use and a ``--validation-from``
+            that would work (ParameterError).
     """
     options = options or ScorecardOptions()
     if embargo_months is None:
@@ -233,23 +317,47 @@ def train_family(
     rows = panel[panel["label"].notna()]
     if domain:
         rows = rows[rows[domain].astype(bool)]
-    cut = (
-        pd.Timestamp(validation_from)
-        if validation_from
-        else default_validation_from(rows["snapshot"])
-    )
+    if rows.empty:
+        raise ParameterError("the panel has no labelled row: nothing to train on")
+    cut = pd.Timestamp(validation_from) if validation_from else _default_cut(rows, embargo_months)
     train, valid, purged = split_with_embargo(rows, cut, embargo_months)
     if valid.empty:
-        raise ValueError(f"validation_from {cut.date()} leaves no validation rows")
-    if train.empty:
-        latest = (cut - pd.DateOffset(months=embargo_months)).date()
-        raise ValueError(
-            f"validation from {cut.date()} with a {embargo_months}-month embargo needs "
-            f"training snapshots on or before {latest}, and the panel has none (its first "
-            f"snapshot is {pd.Timestamp(rows['snapshot'].min()).date()}): build the panel "
-            "with earlier snapshots (workbench.train.embargoed_snapshots)"
+        last = pd.Timestamp(rows["snapshot"].max()).date()
+        raise ParameterError(
+            f"validation from {cut.date()} leaves no validation rows (the panel's last "
+            f"labelled snapshot is {last})"
         )
-    names = [i.id for i in indicators]
+    if train.empty:
+        raise ParameterError(_short_panel(rows, cut, embargo_months))
+    if train["label"].nunique() < 2:
+        raise ParameterError(
+            f"the {len(train):,} training rows all have label {int(train['label'].iloc[0])}: "
+            "no bad (or no good) outcome to learn from — check the label tables (labels.yaml)"
+        )
+    if valid["label"].nunique() < 2:
+        raise ParameterError(
+            f"the {len(valid):,} validation rows all have label {int(valid['label'].iloc[0])}: "
+            "the model cannot be judged out of time — more history or a larger population"
+        )
+    all_names = [i.id for i in indicators]
+    unknown = sorted(set(retired) - set(all_names))
+    if unknown:
+        raise ParameterError(
+            f"retire names {', '.join(unknown)}, not indicators of family {family}"
+        )
+    known = {k: v for k, v in (unavailable or {}).items() if k in all_names}
+    known.update(dict.fromkeys(retired, "retired (workbench train --retire)"))
+    all_categorical = [i.id for i in indicators if i.categorical]
+    excluded = screen_candidates(train, all_names, all_categorical, known)
+    names = [n for n in all_names if n not in excluded]
+    if not names:
+        raise ParameterError(
+            "no indicator can be a candidate in the training rows: "
+            + "; ".join(f"{k}: {v}" for k, v in excluded.items())
+        )
+    if excluded:
+        log.info("left out of training: %s", "; ".join(f"{k} ({v})" for k, v in excluded.items()))
+    indicators = [i for i in indicators if i.id not in excluded]
     categorical = [i.id for i in indicators if i.categorical]
     monotonic = {i.id: TREND[i.direction] for i in indicators if not i.categorical}
     y_train = train["label"].astype(int).to_numpy()
@@ -311,16 +419,21 @@ def train_family(
             str(d.date()) for d in pd.to_datetime(valid["snapshot"].unique())
         ),
         "options": vars(options),
+        "excluded": dict(excluded),
         "sample_weight": (
             f"1/π for {int(train['inclusion_probability'].notna().sum())} plan-drawn rows"
             if weights is not None
             else "none (no plan draw in any training label window)"
         ),
     }
-    names_zh = {i.id: i.name for i in indicators}
+    names_zh = {i.id: i.name for i in family_features(catalog, family)[0]}
     points = fitted.points_table()
     points.insert(1, "名称", points["Variable"].map(names_zh))
-    iv = fitted.iv_table.copy()
+    left_out = pd.DataFrame(
+        {"feature": list(excluded), "iv": np.nan, "decision": list(excluded.values())}
+    )
+    iv = pd.concat([fitted.iv_table, left_out], ignore_index=True) if excluded else fitted.iv_table
+    iv = iv.copy()
     iv.insert(1, "名称", iv["feature"].map(names_zh))
     validation = valid[["uscc", "snapshot", "label"]].assign(
         score=valid_score, pd=valid_pd, model_grade=valid_grades

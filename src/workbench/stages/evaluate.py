@@ -35,7 +35,7 @@ from workbench.evaluation import results_notice as notices
 from workbench.intake import load
 from workbench.stages.registry import option
 from workbench.views.evaluation import write_charts
-from workbench.workspace import atomic_directory, write_json
+from workbench.workspace import atomic_directory, csvsafe, integrity, write_json
 from workbench.workspace.folders import EvaluationFolder, PlanFolder, check_month
 
 log = logging.getLogger(__name__)
@@ -187,6 +187,7 @@ def _grades(month: str, tasks: pd.DataFrame) -> tuple[pd.DataFrame | None, dict]
     summary = folder.maybe_json("summary") or {}
     if not folder.exists():
         return None, summary
+    integrity.require_intact(folder.path, grade_month)
     return folder.read_grades(columns=["uscc", "grade", "pd"]), summary
 
 
@@ -291,13 +292,13 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
     with atomic_directory(params.out) as tmp:
         out = EvaluationFolder(tmp)
         feedback.inspection_events(rec).to_parquet(out.file("results"), index=False)
-        rec.rows.to_csv(out.file("reconciliation_rows"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(rec.rows, out.file("reconciliation_rows"))
         write_json(out.file("reconciliation"), rec.to_dict())
-        table.to_csv(out.file("per_grade"), index=False, encoding="utf-8-sig")
-        per_stratum.to_csv(out.file("per_stratum"), index=False, encoding="utf-8-sig")
-        deadlines.to_csv(out.file("deadlines"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(table, out.file("per_grade"))
+        csvsafe.to_csv(per_stratum, out.file("per_stratum"))
+        csvsafe.to_csv(deadlines, out.file("deadlines"))
         weighting.inspection_sample(units).to_parquet(out.file("training_sample"), index=False)
-        notices.write_results_notice(notice, out.file("public"))
+        notices.write_results_notice(notice, out.path)
         if charts:
             write_charts(table, summary, out.file("charts"))
         write_json(out.file("summary"), summary)

@@ -37,7 +37,7 @@ from workbench.grading import explain, migration, overrides
 from workbench.indicators import load_catalog
 from workbench.indicators.engine import Engine
 from workbench.stages.registry import option
-from workbench.workspace import atomic_directory, integrity, write_json
+from workbench.workspace import atomic_directory, csvsafe, integrity, write_json
 from workbench.workspace.folders import GradeFolder, IngestFolder, check_month
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,9 @@ def _write_grade_files(rows: pd.DataFrame, folder: Path) -> None:
     pq.write_table(table.replace_schema_metadata(metadata), written.file("grades"))
     with open(written.file("grades_csv"), "wb") as handle:
         handle.write(f"\ufeff# {CONFIDENTIAL_NOTE}\n".encode())
-        pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
+        pacsv.write_csv(
+            csvsafe.defuse_table(table), handle, pacsv.WriteOptions(quoting_style="needed")
+        )
 
 
 def read_grades(folder: str | Path) -> pd.DataFrame:
@@ -328,12 +330,12 @@ def run_grading(params: Parameters) -> dict:
     with atomic_directory(params.out) as tmp:
         _write_grade_files(rows, tmp)
         out = GradeFolder(tmp)
-        distribution.to_csv(out.file("distribution"), index=False, encoding="utf-8-sig")
-        moved.to_csv(out.file("overrides"), index=False, encoding="utf-8-sig")
-        matrix_table.to_csv(out.file("migration"), encoding="utf-8-sig")
-        warnings_table.to_csv(out.file("warnings"), index=False, encoding="utf-8-sig")
-        region_table.to_csv(out.file("region_industry"), index=False, encoding="utf-8-sig")
-        importance.to_csv(out.file("importance"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(distribution, out.file("distribution"))
+        csvsafe.to_csv(moved, out.file("overrides"))
+        csvsafe.to_csv(matrix_table, out.file("migration"), index=True)
+        csvsafe.to_csv(warnings_table, out.file("warnings"))
+        csvsafe.to_csv(region_table, out.file("region_industry"))
+        csvsafe.to_csv(importance, out.file("importance"))
         summary["seconds"] = round(time.perf_counter() - started, 1)
         if params.mlflow:
             summary["mlflow_run_id"] = governance.log_grading_run(
@@ -354,7 +356,7 @@ def run_grading(params: Parameters) -> dict:
                 ],
             )
         write_json(out.file("summary"), summary)
-        integrity.write_manifest(tmp, {"snapshot": snapshot, "model": asdict(ref)})
+        integrity.write_manifest(tmp, {"month": month, "snapshot": snapshot, "model": asdict(ref)})
     return summary
 
 

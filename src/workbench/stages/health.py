@@ -33,7 +33,7 @@ import pandas as pd
 from workbench import config, workspace
 from workbench.errors import NotReadyError
 from workbench.stages.registry import option
-from workbench.workspace import atomic_directory, write_json
+from workbench.workspace import atomic_directory, csvsafe, integrity, write_json
 from workbench.workspace.folders import (
     GradeFolder,
     HealthFolder,
@@ -334,6 +334,8 @@ def month_health(month: str, previous: str | None = None, data: Path | None = No
         )
     previous = previous or previous_month(month, months)
     history = [m for m in months if m <= month]
+    for used in sorted({*history, *([previous] if previous else [])}):
+        integrity.require_intact(grades.at(used).path, used)
     current_summary = _summary(grades.at(month))
     health: dict = {
         "month": month,
@@ -450,9 +452,9 @@ def run_health(month: str | None = None, previous: str | None = None, log_mlflow
     health, psi_frame, trend, migration = month_health(month, previous)
     with atomic_directory(health_dir(month)) as tmp:
         out = HealthFolder(tmp)
-        psi_frame.to_csv(out.file("psi"), index=False, encoding="utf-8-sig")
-        trend.to_csv(out.file("grade_trend"), index=False, encoding="utf-8-sig")
-        migration.to_csv(out.file("migration_trend"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(psi_frame, out.file("psi"))
+        csvsafe.to_csv(trend, out.file("grade_trend"))
+        csvsafe.to_csv(migration, out.file("migration_trend"))
         if log_mlflow:
             health["mlflow_run_id"] = log_health_to_mlflow(health, out.file("psi"))
         write_json(out.file("health"), health)

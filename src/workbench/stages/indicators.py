@@ -27,7 +27,7 @@ from workbench.indicators.signal import iv_table
 from workbench.scoring import labels
 from workbench.scoring.panel import build_panel, latest_labelled_snapshot, month_ends, write_panel
 from workbench.stages.registry import option
-from workbench.workspace import atomic_directory, write_json
+from workbench.workspace import atomic_directory, csvsafe, write_json
 from workbench.workspace.folders import IndicatorsFolder, IngestFolder, PanelFolder
 
 
@@ -218,7 +218,7 @@ def run_indicators(params: Parameters) -> dict:
         write_json(
             written.file("catalog"), {"fingerprint": catalog.fingerprint(), **catalog.to_dict()}
         )
-        signal.to_csv(written.file("signal"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(signal, written.file("signal"))
         write_json(written.file("summary"), summary)
     return summary
 

@@ -30,7 +30,7 @@ from workbench import config, workspace
 from workbench.errors import ParameterError
 from workbench.intake import load, quality
 from workbench.stages.registry import option
-from workbench.workspace import atomic_directory, write_json
+from workbench.workspace import atomic_directory, csvsafe, write_json
 from workbench.workspace.folders import IngestFolder
 
 log = logging.getLogger(__name__)
@@ -177,11 +177,9 @@ def run_ingest(
         for name, table in loaded.items():
             table.accepted.to_parquet(written.table_path(name), index=False)
             if len(table.quarantine):
-                table.quarantine.to_csv(
-                    written.quarantine / f"{name}.csv", index=False, encoding="utf-8-sig"
-                )
+                csvsafe.to_csv(table.quarantine, written.quarantine / f"{name}.csv")
         for name, rows in extra_quarantine.items():
-            rows.to_csv(written.quarantine / name, index=False, encoding="utf-8-sig")
+            csvsafe.to_csv(rows, written.quarantine / name)
         write_json(tmp / IngestFolder.FILES["quality"], report)
     log.info("ingested %s into %s", data_dir, out_dir)
     return report

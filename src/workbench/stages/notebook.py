@@ -7,9 +7,10 @@ audit trail, with its parameters in ``metadata.papermill``) is kept under
 ``reports/<YYYY-MM>/runs/`` with a name of its own — a later or a failed run never
 replaces an earlier one — beside an HTML rendering without code for readers.
 
-Kernels run in a private, owner-only runtime directory (their IPC sockets and working
-directory), never in the source tree: two runs never share sockets, and a killed run
-leaves nothing behind in ``notebooks/``.
+Kernels run in a private, owner-only runtime directory (0700, made per run) that holds
+their connection file, their IPC sockets and their working directory — never the source
+tree nor the user's shared Jupyter runtime folder: two runs never share sockets, nobody
+else can connect to a kernel, and a killed run leaves nothing behind in ``notebooks/``.
 """
 
 from __future__ import annotations
@@ -30,17 +31,21 @@ log = logging.getLogger(__name__)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _kernel_manager_class():
-    """A kernel manager that talks to the kernel over local IPC sockets, not TCP.
+def kernel_manager_class(runtime: Path):
+    """A kernel manager whose connection file and IPC sockets live in ``runtime``.
 
-    Nothing needs the kernel over the network, and ipykernel warns (on the user's
-    terminal) about unencrypted TCP.
+    IPC sockets, not TCP: nothing needs the kernel over the network, and ipykernel warns
+    (on the user's terminal) about unencrypted TCP. By default jupyter_client would put
+    the connection file (with the kernel's key) in the shared Jupyter runtime folder and
+    the sockets relative to the working directory; both are pinned to ``runtime``.
     """
     from jupyter_client.manager import KernelManager
 
     class LocalKernelManager(KernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("connection_file", str(runtime / "kernel.json"))
+            kwargs.setdefault("ip", str(runtime / "kernel-ipc"))
             super().__init__(**kwargs)
 
     return LocalKernelManager
@@ -99,7 +104,7 @@ def run_notebook(notebook: str, parameters: dict, month: str, html: bool = True)
             kernel_name="python3",
             cwd=str(runtime),
             progress_bar=False,
-            kernel_manager_class=_kernel_manager_class(),
+            kernel_manager_class=kernel_manager_class(runtime),
         )
     except papermill.PapermillExecutionError as err:
         failed = executed.with_name(executed.stem + "-failed.ipynb")

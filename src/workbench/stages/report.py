@@ -15,6 +15,7 @@ from pathlib import Path
 from workbench import config, workspace
 from workbench.errors import NotReadyError
 from workbench.stages.registry import option
+from workbench.workspace import integrity
 from workbench.workspace.folders import check_month
 
 
@@ -39,9 +40,12 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
 
 
 def run(params: Parameters, settings: config.Settings | None = None) -> dict:
-    """Build the month's report and the index."""
+    """Build the month's report and the index (from verified grade folders only)."""
     from workbench.reporting import leadership
 
+    grades = workspace.current().grades
+    for used in [m for m in grades.months() if m <= params.month][-12:]:
+        integrity.require_intact(grades.at(used).path, used)
     html = leadership.build_month_report(params.month, pdf=params.pdf)
     return _summary(params.month, html)
 

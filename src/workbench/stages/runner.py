@@ -6,18 +6,36 @@ is written when they are wrong); then either runs the stage's notebook through P
 (the audit trail) or calls the stage's ``run`` directly (``notebook=False``). Stages that
 ``run_before_notebook`` compute first and hand the notebook ``show_only=True``, so a bad
 plan fails with its own message before any kernel starts.
+
+One writer at a time: the whole run holds a lock on its stage and output (the output
+folder, else the month), so a second run of the same stage and month is refused with a
+message naming the running one, instead of both writing. Everything the run writes is
+owner-only (``umask 077``; ``data/``, ``reports/`` and ``mlflow/`` are made 0700).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench import config, workspace
+from workbench.errors import WorkbenchError
 from workbench.stages import registry
 from workbench.stages.registry import Stage
+
+
+class StageBusy(WorkbenchError, RuntimeError):
+    """The same stage is already writing the same output (names the running one)."""
 
 
 @dataclass(frozen=True)
@@ -80,20 +98,90 @@ def execute(
     use_notebook = notebook and stage.notebook is not None and not _skip_notebook(impl, params)
     summary: dict | None = None
     executed = None
-    if not use_notebook or stage.run_before_notebook:
-        summary = impl.run(params, settings)
-    if use_notebook:
-        from workbench.stages.notebook import run_notebook
+    with workspace.owner_only(), one_writer(stage, params):
+        if not use_notebook or stage.run_before_notebook:
+            summary = impl.run(params, settings)
+        if use_notebook:
+            from workbench.stages.notebook import run_notebook
 
-        arguments = notebook_arguments(params)
-        if stage.run_before_notebook:
-            arguments["show_only"] = True
-        executed = run_notebook(stage.notebook, arguments, impl.month(params))
-        if hasattr(impl, "after_notebook"):
-            impl.after_notebook(params, executed)
-    if summary is None:
-        summary = impl.read(params)
+            arguments = notebook_arguments(params)
+            if stage.run_before_notebook:
+                arguments["show_only"] = True
+            executed = run_notebook(stage.notebook, arguments, impl.month(params))
+            if hasattr(impl, "after_notebook"):
+                impl.after_notebook(params, executed)
+        if summary is None:
+            summary = impl.read(params)
     return Outcome(stage.name, params, summary, executed)
+
+
+def lock_target(stage: Stage, params: Any) -> str:
+    """What one run of ``stage`` writes: its output folder, else its month."""
+    out = getattr(params, "out", "")
+    return str(out) if out else str(stage.impl.month(params))
+
+
+def lock_path(stage: Stage, params: Any) -> Path:
+    """The lock file of a stage and output: ``.workbench/locks/<stage>-<month>-<hash>.lock``."""
+    target = lock_target(stage, params)
+    digest = hashlib.sha256(f"{stage.name}\0{target}".encode()).hexdigest()[:12]
+    month = str(stage.impl.month(params)).replace("/", "_")
+    return workspace.repo_root() / ".workbench" / "locks" / f"{stage.name}-{month}-{digest}.lock"
+
+
+@contextlib.contextmanager
+def one_writer(stage: Stage, params: Any) -> Iterator[Path]:
+    """Hold the lock of ``stage`` on its output for the whole run; refuse when it is taken.
+
+    The operating system releases the lock when its holder dies (``kill -9`` included), so
+    a crashed run never blocks the next one. Beside the lock, a small JSON file says who
+    holds it, for the refusal's message.
+
+    Raises:
+        StageBusy: another process runs the same stage on the same output.
+    """
+    import filelock
+
+    path = lock_path(stage, params)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    holder = path.with_suffix(".holder.json")
+    lock = filelock.FileLock(path, timeout=0, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise StageBusy(
+            f"workbench {stage.name} for {lock_target(stage, params)} is already running "
+            f"({_describe_holder(holder, path)}); wait until it has finished, then run again"
+        ) from None
+    try:
+        holder.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started": dt.datetime.now().isoformat(timespec="seconds"),
+                    "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                    "stage": stage.name,
+                    "target": lock_target(stage, params),
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
+        yield path
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _describe_holder(holder: Path, lock_file: Path) -> str:
+    """``pid 123 on host, since …: `command``` — or what little is known."""
+    try:
+        info = json.loads(holder.read_text(encoding="utf-8"))
+        started = f"pid {info['pid']} on {info['host']}, started {info['started']}"
+        return f"{started}: `{info['command']}`"
+    except (OSError, ValueError, KeyError):
+        return f"another process holds {lock_file}"
 
 
 def _skip_notebook(impl, params) -> bool:

@@ -32,6 +32,7 @@ from workbench.sampling.design import GRADE_COLUMNS, draw_sample
 from workbench.sampling.plan import Plan, load_plan, packaged_plans
 from workbench.sampling.replay import ReplayMismatch
 from workbench.stages.registry import option
+from workbench.workspace import csvsafe, integrity
 from workbench.workspace.folders import GradeFolder, IngestFolder, PlanFolder, check_month
 from workbench.workspace.integrity import sha256_file
 
@@ -99,6 +100,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
             )
         grades = ws.grades.at(latest)
     grades.require("grade that month first (workbench grade --month YYYY-MM)")
+    integrity.require_intact(grades.path, params.month or None)  # tampered: never drawn from
     month = _grade_month(grades)
     data = IngestFolder(Path(params.data)) if params.data else ws.ingest.for_month(month)
     if data is None or not data.exists():
@@ -228,7 +230,9 @@ def earlier_task_lists(month: str) -> list[Path]:
 
 
 def _read_earlier(paths: list[Path]) -> pd.DataFrame | None:
+    # exclusions and workloads need the first six; calibrating expected rates the rest
     cols = ["task_id", "uscc", "item", "window_start", "window_end", "inspectors"]
+    cols += ["plan_id", "snapshot", "grade", "inclusion_probability"]
     frames = [pd.read_parquet(p, columns=cols) for p in paths]
     return pd.concat(frames, ignore_index=True) if frames else None
 
@@ -276,6 +280,40 @@ def _draw_record(plan, month, result, inputs, grades_file, register_file) -> dic
         "warnings": result["warnings"],
         "expected_findings": round(float(strata["expected_findings"].sum()), 6),
         "uniform_expected_findings": round(float(strata["uniform_expected_findings"].sum()), 6),
+        "uniform_draw": {
+            "over": "eligible_frame",
+            "text": "a draw of the same size, uniform over the plan's eligible frame "
+            "(not excluded; triggered where the grade is triggered-only)",
+            "frame": int(strata["population"].sum()),
+            "drawn": int(strata["drawn"].sum()),
+        },
+        "expected_rates": _expected_rates(plan, strata),
+    }
+
+
+#: What each ``rate_source`` of strata.csv means (stated in draw.json).
+RATE_SOURCES = {
+    "hit_rate": "past plans' results of the last 12 months, per grade at the draw, "
+    "weighted by 1/π (检查发现问题率)",
+    "pd": "the model's mean 12-month PD (未经检查结果校准: no past results to calibrate on)",
+}
+
+
+def _expected_rates(plan: Plan, strata: pd.DataFrame) -> dict:
+    """Where the expected finding rates came from, per grade (draw.json)."""
+    by_grade = strata.groupby("grade", sort=False).agg(
+        source=("rate_source", "first"), drawn=("drawn", "sum"), expected=("expected_findings", "sum")
+    )
+    return {
+        "setting": plan.expected_rates,
+        "by_grade": {
+            str(g): {
+                "source": str(row.source),
+                "rate": round(float(row.expected / row.drawn), 6) if row.drawn else None,
+            }
+            for g, row in by_grade.iterrows()
+        },
+        "sources": {k: v for k, v in RATE_SOURCES.items() if k in set(by_grade["source"])},
     }
 
 
@@ -283,14 +321,14 @@ def _write(path: Path, plan: Plan, result: dict, record: dict) -> None:
     folder = PlanFolder(path)
     tasks = result["tasks"]
     tasks.to_parquet(folder.file("tasks"), index=False)
-    tasks.to_csv(folder.file("tasks_csv"), index=False, encoding="utf-8-sig")
-    result["strata"].to_csv(folder.file("strata"), index=False, encoding="utf-8-sig")
+    csvsafe.to_csv(tasks, folder.file("tasks_csv"))
+    csvsafe.to_csv(result["strata"], folder.file("strata"))
     if result["budget"] is not None:
-        result["budget"].table.to_csv(folder.file("budget"), index=False, encoding="utf-8-sig")
+        csvsafe.to_csv(result["budget"].table, folder.file("budget"))
     workspace.write_json(folder.file("draw"), record)
     folder.file("public").mkdir()
     notice = notice_mod.build_notice(tasks, plan)
-    notice.to_csv(folder.file("notice_csv"), index=False, encoding="utf-8-sig")
+    csvsafe.to_csv(notice, folder.file("notice_csv"))
     folder.file("notice_html").write_text(
         notice_mod.render_notice_html(notice, plan), encoding="utf-8"
     )

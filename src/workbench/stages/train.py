@@ -11,25 +11,31 @@ Writes into its output folder (atomically)::
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from workbench import config, providers, workspace
-from workbench.errors import ParameterError
+from workbench.errors import NotReadyError, ParameterError
 from workbench.evaluation import weighting
 from workbench.indicators import load_catalog
 from workbench.scoring import labels
-from workbench.scoring.panel import build_panel, latest_labelled_snapshot, write_panel
-from workbench.scoring.train import embargoed_snapshots, train_family
+from workbench.scoring.design import (  # noqa: F401  (VALID_MONTHS: the stage's constant)
+    MAX_TRAIN_MONTHS,
+    VALID_MONTHS,
+    Design,
+    plan_design,
+)
+from workbench.scoring.panel import build_panel, write_panel
+from workbench.scoring.train import train_family
 from workbench.stages.registry import option
 from workbench.views.training import write_artifacts
 from workbench.workspace import atomic_directory, write_json
 from workbench.workspace.folders import IngestFolder, ModelFolder, PanelFolder
 
-TRAIN_MONTHS = 10  # month ends fitted on
-VALID_MONTHS = 3  # month ends validated on, out of time, after the embargo
+TRAIN_MONTHS = MAX_TRAIN_MONTHS  # at most this many month ends fitted on (fewer when short)
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,9 @@ class Parameters:
     data: str = option("", "ingest output folder (default: the latest ingest)", path=True)
     panel: str = option(
         "",
-        "training panel (a panel.parquet or its folder; default: 10 training month ends, a "
-        "12-month embargo (隔离期), 3 validation month ends, built from the data)",
+        "training panel (a panel.parquet or its folder; default: built from the data — the "
+        "longest training window, up to 10 month ends, that fits before a 12-month embargo "
+        "(隔离期) and 3 validation month ends)",
         path=True,
     )
     as_of: str = option(
@@ -59,6 +66,12 @@ class Parameters:
     )
     validation_from: str = option(
         "", "first validation snapshot YYYY-MM-DD (with --panel)", metavar="DATE"
+    )
+    retire: str = option(
+        "",
+        "indicators to leave out of this training, comma-separated (e.g. "
+        "ar_not_on_time_ratio,county); listed in the IV table as retired",
+        metavar="IDS",
     )
     out: str = option("", "output folder (default: data/models/<family>)", path=True)
     provider: str = option(
@@ -98,17 +111,34 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     if params.scheme not in schemes:
         raise ParameterError(f"scheme {params.scheme!r}: allowed {', '.join(schemes)}")
     providers.load(params.provider)  # an unknown provider fails here, before any work
+    retire = _retired(params.retire)
+    if retire:
+        ids = {i.id for i in load_catalog(params.catalog or None, _packs(params.family)).all}
+        unknown = [r for r in retire if r not in ids]
+        if unknown:
+            raise ParameterError(
+                f"--retire names {', '.join(unknown)}, not in the indicator catalog "
+                "(the ids are the indicator columns: `workbench indicators` lists them)"
+            )
+    as_of = params.as_of or data.snapshot
+    if not panel:  # the design the data allows, said before any work (or what is missing)
+        print(default_design(data, as_of).describe(), file=sys.stderr, flush=True)
     return Parameters(
         data=str(data.path),
         panel=panel,
-        as_of=params.as_of or data.snapshot,
+        as_of=as_of,
         family=params.family,
         scheme=params.scheme,
         catalog=params.catalog,
         validation_from=params.validation_from,
+        retire=",".join(retire),
         out=params.out or str(ws.models.at(params.family).path),
         provider=params.provider,
     )
+
+
+def _retired(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
 
 
 def _packs(family: str) -> tuple[str, ...]:
@@ -120,34 +150,68 @@ def _read_panel(path: Path) -> pd.DataFrame:
 
 
 def default_snapshots(
-    as_of: str, definition: labels.LabelDefinition | None = None
+    as_of: str,
+    definition: labels.LabelDefinition | None = None,
+    history_start: str | pd.Timestamp | None = None,
 ) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
-    """Training and validation month ends of the default panel, with the embargo between.
+    """Training and validation month ends of the default design, with the embargo between.
 
     Validation: the last ``VALID_MONTHS`` month ends whose label is observable by
-    ``as_of``; training: ``TRAIN_MONTHS`` month ends whose label windows end before
-    validation begins (see :func:`workbench.scoring.train.embargoed_snapshots`).
+    ``as_of``; training: the longest run of month ends (up to ``TRAIN_MONTHS``) whose
+    label windows end before validation begins and which the history starting at
+    ``history_start`` covers (see :func:`workbench.scoring.design.plan_design`).
+
+    Raises:
+        DesignError: (a NotReadyError) when the history is too short, saying how much
+            more is needed.
     """
     definition = definition or labels.load_label_definition()
-    return embargoed_snapshots(
-        latest_labelled_snapshot(as_of, definition),
-        horizon_months=definition.horizon_months,
-        train_months=TRAIN_MONTHS,
-        valid_months=VALID_MONTHS,
-    )
+    design = plan_design(as_of, definition.horizon_months, history_start)
+    return list(design.train), list(design.valid)
+
+
+def default_design(
+    data: IngestFolder, as_of: str, definition: labels.LabelDefinition | None = None
+) -> Design:
+    """The design the ingested data allows as of ``as_of`` (the readiness report's).
+
+    Raises:
+        NotReadyError: when no label table is present, or the history is too short — the
+            message names what is missing and how much more history would do.
+    """
+    from workbench.intake import readiness
+
+    definition = definition or labels.load_label_definition()
+    label_tables = tuple(dict.fromkeys(e.source for e in definition.events))
+    profiles = readiness.profile_ingest(data.tables, data.quality())
+    if not any(profiles[t].present for t in label_tables):
+        raise NotReadyError(
+            "training needs at least one of the tables the label uses ("
+            + ", ".join(label_tables)
+            + f"); the ingest {data.path} has none — see `workbench check --data {data.path}`"
+        )
+    start, _ = readiness.history_start(profiles, label_tables)
+    try:
+        return plan_design(as_of, definition.horizon_months, start)
+    except NotReadyError as err:
+        raise NotReadyError(
+            f"cannot train on {data.path}: {err}. `workbench check --data {data.path}` shows "
+            "what the data allows"
+        ) from err
 
 
 def default_panel(
     data: IngestFolder, as_of: str, packs: tuple[str, ...] = (), catalog: str = ""
 ) -> tuple[PanelFolder, str]:
-    """Build (once per data and date) the default design's panel; return it and its validation start.
+    """Build (once per data and date) the default design's panel; return it, validation start.
 
     Labels only see outcomes known by ``as_of`` (the monthly cycle passes each month's
     end, so nothing later is visible to that month's training). The panel is written
     atomically to ``data/panel/as-of-<date>[-<packs>]/`` so an analyst can open it.
     """
     definition = labels.load_label_definition()
-    train, valid = default_snapshots(as_of, definition)
+    chosen = default_design(data, as_of, definition)
+    train, valid = list(chosen.train), list(chosen.valid)
     name = f"as-of-{as_of}" + (f"-{'-'.join(packs)}" if packs else "")
     folder = workspace.current().panels.at(name)
     design = {
@@ -189,7 +253,12 @@ def after_notebook(params: Parameters, executed: Path) -> None:
 def describe(params: Parameters, summary: dict) -> list[str]:
     """What the CLI prints."""
     m = summary["metrics"]
-    lines = [
+    lines = [summary["params"]["design"]] if summary.get("params", {}).get("design") else []
+    excluded = summary.get("params", {}).get("excluded") or {}
+    if excluded:
+        lines.append(f"left out of training ({len(excluded)}; reasons in the IV table):")
+        lines += [f"  {name}: {why}" for name, why in excluded.items()]
+    lines += [
         f"trained {summary['family']}: validation AUC {m['valid_auc']:.4f}, "
         f"KS {m['valid_ks']:.4f}, PSI {m['psi_score']:.4f}, grades rise strictly: "
         f"{'yes' if m['grades_monotone'] else 'NO'}"
@@ -213,7 +282,7 @@ def describe(params: Parameters, summary: dict) -> list[str]:
         lines.append(
             f"MLflow run {summary['run_id']}: {summary['model_name']} version {summary['version']}"
         )
-    lines.append(f"evidence: {ModelFolder(Path(params.out)).evidence}")
+    lines.append(f"evidence: {ModelFolder(Path(params.out)).evidence.path}")
     if "run_id" in summary:
         lines.append(f"promote it with: workbench promote {summary['run_id']}")
     return lines
@@ -235,17 +304,21 @@ def cycle_parameters(ctx) -> Parameters | None:
 def run_training(params: Parameters, log_to_mlflow: bool = True) -> dict:
     """Train, write the evidence, log and register in MLflow; return the run summary."""
     from workbench import governance
+    from workbench.intake import readiness
 
     packs = _packs(params.family)
     catalog = load_catalog(params.catalog or None, packs)
     data = IngestFolder(Path(params.data))
+    design = None
     if params.panel:
         panel = _read_panel(Path(params.panel))
         validation_from = params.validation_from or None
     else:
+        design = default_design(data, params.as_of)
         folder, validation_from = default_panel(data, params.as_of, packs, params.catalog)
         panel = folder.read_panel()
         validation_from = params.validation_from or validation_from
+    ready = readiness.assess_ingest(data, catalog, as_of=params.as_of)
     panel = weighting.attach_inclusion_probabilities(
         panel, weighting.recorded_draws(), labels.load_label_definition().horizon_months
     )
@@ -255,7 +328,11 @@ def run_training(params: Parameters, log_to_mlflow: bool = True) -> dict:
         family=params.family,
         scheme_id=params.scheme,
         validation_from=validation_from,
+        unavailable=ready.unavailable(),
+        retired=_retired(params.retire),
     )
+    if design is not None:
+        result.params["design"] = design.describe()
     result.metrics.update(providers.load(params.provider).training_metrics(result.validation, data))
     summary = {"family": params.family, "metrics": result.metrics, "params": result.params}
     with atomic_directory(params.out) as tmp:
@@ -267,16 +344,16 @@ def run_training(params: Parameters, log_to_mlflow: bool = True) -> dict:
                 result.model,
                 params=result.params,
                 metrics=result.metrics,
-                artifacts=write_artifacts(result, written.evidence),
+                artifacts=write_artifacts(result, written.evidence.path),
                 input_example=panel[result.model.features].head(5),
                 tags={"stage": "train", "data": str(params.data)},
             )
             summary.update(run_id=run.run_id, model_name=run.model_name, version=run.version)
             # the model card names its run: rewrite it now that the id is known, and log it
-            write_artifacts(result, written.evidence, run.run_id)
-            governance_log_file(run.run_id, written.evidence / "model_card.md")
+            write_artifacts(result, written.evidence.path, run.run_id)
+            governance_log_file(run.run_id, written.evidence.file("model_card"))
         else:
-            write_artifacts(result, written.evidence)
+            write_artifacts(result, written.evidence.path)
         write_json(written.file("run"), summary)
     return summary
 
@@ -286,8 +363,6 @@ def governance_log_file(run_id: str, path: Path, artifact_path: str | None = Non
     from workbench import governance
 
     governance.log_file(run_id, path, artifact_path)
-
-
 
 
 def cycle_record(ctx, summary: dict, echo) -> None:

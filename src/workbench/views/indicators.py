@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.indicators.catalog import Catalog
-from workbench.views.style import use_cjk_font
+from workbench.views.style import escaped_table, use_cjk_font
 
 
 def iv_figure(signal: pd.DataFrame, top: int = 20):
@@ -57,8 +57,4 @@ def distribution_figure(matrix: pd.DataFrame, catalog: Catalog, ids: list[str]):
 def catalog_view(catalog: Catalog):
     """The catalog as a styled table for the notebook (short columns kept on one line)."""
     short = ["指标", "名称", "维度", "专业包", "来源", "窗口", "聚合", "风险方向"]
-    return (
-        catalog.table()
-        .style.hide(axis="index")
-        .set_properties(subset=short, **{"white-space": "nowrap"})
-    )
+    return escaped_table(catalog.table()).set_properties(subset=short, **{"white-space": "nowrap"})

@@ -11,7 +11,7 @@ import pandas as pd
 
 from workbench import contract
 from workbench.contract import TABLES
-from workbench.views.style import use_cjk_font
+from workbench.views.style import escaped_table, use_cjk_font
 
 
 def summary_frame(report: dict) -> pd.DataFrame:
@@ -35,18 +35,9 @@ def summary_frame(report: dict) -> pd.DataFrame:
 def summary_table(report: dict):
     """:func:`summary_frame` styled for reading: thousands separators, percentages, no index."""
     percent = lambda v: "—" if pd.isna(v) else f"{100 * v:.2f}%"  # noqa: E731
-    return (
-        summary_frame(report)
-        .style.format(
-            {
-                "读入行数": "{:,}",
-                "接收": "{:,}",
-                "隔离": "{:,}",
-                "记名率": percent,
-                "覆盖率": percent,
-            }
-        )
-        .hide(axis="index")
+    return escaped_table(
+        summary_frame(report),
+        {"读入行数": "{:,}", "接收": "{:,}", "隔离": "{:,}", "记名率": percent, "覆盖率": percent},
     )
 
 

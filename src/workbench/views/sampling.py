@@ -15,7 +15,7 @@ def _pct(x) -> str:
 
 
 def plan_table(plan: Plan) -> pd.DataFrame:
-    """The plan's main fields, one per row."""
+    """The plan's main fields, one per row (never the seed's value)."""
     pop = plan.population
     scope = []
     if pop.entity_types:
@@ -43,7 +43,8 @@ def plan_table(plan: Plan) -> pd.DataFrame:
     rows = [
         ("计划编号", plan.id),
         ("计划名称", plan.title),
-        ("随机种子", str(plan.seed)),
+        # the seed stays in the internal draw.json: with the register it would reveal grades
+        ("随机种子", "记于内部抽取记录 draw.json，不在本页显示"),
         ("参与部门", "、".join(plan.departments)),
         ("抽查事项", "、".join(i.name for i in plan.items)),
         ("抽查对象范围", "；".join(scope) or "全部在业市场主体"),

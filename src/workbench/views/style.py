@@ -46,6 +46,22 @@ def use_cjk_font() -> str:
     )
 
 
+def escaped_table(frame, formatter=None, *, index: bool = False, **kwargs):
+    """A DataFrame as a notebook table in which no value can inject HTML.
+
+    pandas' ``Styler`` writes cell values into the page as they are, so an enterprise
+    named ``<script>…`` would run in whoever opens the stage page; every table of the
+    notebooks goes through here, which escapes every cell, index label and header.
+    ``formatter`` and ``kwargs`` (``precision``, ``na_rep``, ``thousands`` …) are those of
+    ``Styler.format``; the index is hidden unless ``index``.
+    """
+    styler = frame.style.format(None, escape="html", **kwargs)
+    if formatter is not None:
+        styler = styler.format(formatter, escape="html", **kwargs)
+    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    return styler if index else styler.hide(axis="index")
+
+
 def render_html(notebook: str | Path, html: str | Path) -> Path:
     """Render an executed notebook to self-contained HTML without code cells."""
     notebook, html = Path(notebook), Path(html)

@@ -15,6 +15,8 @@ from sklearn.metrics import roc_curve
 
 from workbench.scoring.train import TrainingResult
 from workbench.views import style as report
+from workbench.workspace import csvsafe
+from workbench.workspace.folders import EvidenceFolder
 
 
 def _plt():
@@ -195,17 +197,16 @@ def model_card(result: TrainingResult, run_id: str | None = None) -> str:
 
 def write_artifacts(result: TrainingResult, folder: str | Path, run_id: str | None = None) -> Path:
     """Write tables (CSV, Excel-friendly), charts (PNG) and the model card into ``folder``."""
-    folder = Path(folder)
-    (folder / "binning").mkdir(parents=True, exist_ok=True)
-    result.iv_table.to_csv(folder / "iv_table.csv", index=False, encoding="utf-8-sig")
-    result.points_table.to_csv(folder / "points_table.csv", index=False, encoding="utf-8-sig")
-    result.grade_table.to_csv(folder / "grade_table.csv", index=False, encoding="utf-8-sig")
+    evidence = EvidenceFolder(Path(folder))
+    evidence.file("binning").mkdir(parents=True, exist_ok=True)
+    for name in ("iv_table", "points_table", "grade_table"):
+        csvsafe.to_csv(getattr(result, name), evidence.file(name))
     for feature in result.model.features:
         table = result.model.scorecard.binning_table(feature)
         table["Bin"] = table["Bin"].map(
             lambda b: b if isinstance(b, str) else "、".join(str(v) for v in np.ravel(b))
         )
-        table.to_csv(folder / "binning" / f"{feature}.csv", encoding="utf-8-sig")
+        csvsafe.to_csv(table, evidence.binning_table(feature), index=True)
     plt = _plt()
     for name, make in (
         ("roc", roc_figure),
@@ -213,10 +214,10 @@ def write_artifacts(result: TrainingResult, folder: str | Path, run_id: str | No
         ("grade_bad_rate", grade_bad_rate_figure),
     ):
         fig = make(result)
-        fig.savefig(folder / f"{name}.png", dpi=110)
+        fig.savefig(evidence.file(name), dpi=110)
         plt.close(fig)
-    (folder / "model_card.md").write_text(model_card(result, run_id), encoding="utf-8")
-    return folder
+    evidence.file("model_card").write_text(model_card(result, run_id), encoding="utf-8")
+    return evidence.path
 
 
 def metrics_frame(result: TrainingResult) -> pd.DataFrame:

@@ -6,7 +6,13 @@ all agree. ``WORKBENCH_HOME`` overrides the root (tests point it at a temporary 
 
 - :mod:`.folders` — the catalog of outputs: one typed folder per kind;
 - :mod:`.integrity` — signed manifests of folders (HMAC) and their verification;
-- this module — the root, path resolution, the atomic directory writer, JSON.
+- :mod:`.csvsafe` — CSV files for people, formulas defused;
+- this module — the root, path resolution, the atomic directory writer, JSON, and
+  owner-only permissions.
+
+Outputs hold enterprise-level data, the draw's seed, the model store: they are readable
+by their owner only (folders 0700, files 0600). :func:`owner_only` sets that for a whole
+stage run; :func:`atomic_directory` also makes each finished output owner-only.
 """
 
 from __future__ import annotations
@@ -18,6 +24,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+OWNER_ONLY_DIR = 0o700
+OWNER_ONLY_FILE = 0o600
+#: Top-level folders of a workspace that hold enterprise data, reports or the model store.
+PRIVATE_ROOTS = ("data", "reports", "mlflow")
 
 
 def repo_root() -> Path:
@@ -87,6 +98,37 @@ def ingest_dir(snapshot_month: str) -> Path:
     return data_dir() / "ingest" / snapshot_month
 
 
+def make_private(path: str | Path) -> None:
+    """Owner-only permissions for ``path`` and, when it is a folder, everything inside."""
+    path = Path(path)
+    if path.is_dir():
+        for child in path.rglob("*"):
+            if not child.is_symlink():
+                child.chmod(OWNER_ONLY_DIR if child.is_dir() else OWNER_ONLY_FILE)
+        path.chmod(OWNER_ONLY_DIR)
+    elif path.is_file():
+        path.chmod(OWNER_ONLY_FILE)
+
+
+@contextlib.contextmanager
+def owner_only() -> Iterator[None]:
+    """Run a block with ``umask 077``, the workspace's private roots made 0700 first.
+
+    Whatever the block (and the notebook kernels it starts) creates is then readable by
+    its owner only, whichever library writes it (MLflow's store, nbconvert's pages).
+    """
+    root = repo_root()
+    for name in PRIVATE_ROOTS:
+        folder = root / name
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            folder.chmod(OWNER_ONLY_DIR)
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 @contextlib.contextmanager
 def atomic_directory(target: str | Path) -> Iterator[Path]:
     """Build a directory in a temporary sibling and move it into place on success.
@@ -94,7 +136,8 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     A failure (an exception inside the block, a crash) leaves ``target`` exactly as it
     was: earlier outputs are never half-overwritten. On success the old ``target`` is
     replaced as a whole. The temporary sibling is named after the writing process, so
-    one a killed earlier run left behind is removed here, and a live one never is.
+    one a killed earlier run left behind is removed here, and a live one never is. The
+    finished folder is owner-only (it holds enterprise-level data).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,6 +148,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    make_private(tmp)
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")

@@ -28,6 +28,7 @@ from typing import ClassVar, Generic, TypeVar
 import pandas as pd
 
 from workbench.errors import NotReadyError, ParameterError
+from workbench.workspace.csvsafe import restore
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -88,8 +89,8 @@ class Folder:
         return _read_json(self.file(name))
 
     def read_csv(self, name: str, **kwargs) -> pd.DataFrame:
-        """A CSV file of this folder (written with a BOM for Excel)."""
-        return pd.read_csv(self.file(name), encoding="utf-8-sig", **kwargs)
+        """A CSV file of this folder (written with a BOM for Excel, formulas defused)."""
+        return restore(pd.read_csv(self.file(name), encoding="utf-8-sig", **kwargs))
 
     def read_parquet(self, name: str, **kwargs) -> pd.DataFrame:
         """A Parquet file of this folder."""
@@ -106,7 +107,7 @@ class Folder:
         if not path.is_file():
             return None
         try:
-            return pd.read_csv(path, encoding="utf-8-sig", **kwargs)
+            return restore(pd.read_csv(path, encoding="utf-8-sig", **kwargs))
         except pd.errors.EmptyDataError:
             return None
 
@@ -296,9 +297,30 @@ class ModelFolder(Folder):
         return self.read_json("run")
 
     @property
-    def evidence(self) -> Path:
+    def evidence(self) -> EvidenceFolder:
         """The model card, tables and charts."""
-        return self.file("evidence")
+        return EvidenceFolder(self.file("evidence"))
+
+
+class EvidenceFolder(Folder):
+    """``data/models/<family>/evidence/``: what a reviewer reads of one training."""
+
+    KIND = "evidence"
+    MARKER = "model_card.md"
+    FILES = {
+        "model_card": "model_card.md",
+        "iv_table": "iv_table.csv",
+        "points_table": "points_table.csv",
+        "grade_table": "grade_table.csv",
+        "binning": "binning",
+        "roc": "roc.png",
+        "score_distribution": "score_distribution.png",
+        "grade_bad_rate": "grade_bad_rate.png",
+    }
+
+    def binning_table(self, feature: str) -> Path:
+        """The binning table of one indicator."""
+        return self.file("binning") / f"{feature}.csv"
 
 
 class GradeFolder(Folder):
@@ -474,6 +496,19 @@ class EvaluationCollection(PlanCollection):
             return []
         found = [EvaluationFolder(p) for p in folder.iterdir() if p.is_dir() and visible(p)]
         return sorted((f for f in found if f.exists()), key=lambda f: f.plan_id)
+
+    def result_files(self) -> list[Path]:
+        """Every evaluation's stored results (``results.parquet``), temporary folders never."""
+        if not self.root.is_dir():
+            return []
+        name = EvaluationFolder.FILES["results"]
+        return sorted(
+            plan / name
+            for month in self.root.iterdir()
+            if month.is_dir() and MONTH.match(month.name)
+            for plan in month.iterdir()
+            if plan.is_dir() and visible(plan) and (plan / name).is_file()
+        )
 
 
 class FeedbackFolder(Folder):
