@@ -47,7 +47,9 @@ def _city(seed: int = 2026):
     grade = np.select([rank <= 0.48, rank <= 0.90, rank <= 0.96], ["A", "B", "C"], "D")
     dormant = rng.random(ENTERPRISES) < 0.02
     detect = DETECT_INSPECTION * risk
-    finding = np.where(dormant, DORMANT_RESULTS["unreachable"], detect + FALSE_FINDING * (1 - detect))
+    finding = np.where(
+        dormant, DORMANT_RESULTS["unreachable"], detect + FALSE_FINDING * (1 - detect)
+    )
     no_verdict = np.where(dormant, 1 - DORMANT_RESULTS["unreachable"], 0.0)
     triggered = rng.random(ENTERPRISES) < 0.05 + 0.5 * risk
     return grade, finding, no_verdict, triggered

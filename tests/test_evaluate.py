@@ -2,6 +2,7 @@
 
 import json
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -55,22 +56,26 @@ def test_wilson_and_horvitz_thompson_against_hand_computed_values():
     assert table.at["合计", "est_rate"] == pytest.approx(42 / 120)
     s2_b = (3 * 0.7**2 + 7 * 0.3**2) / 9  # sample variance of y in B1
     s2_d = (6 * 0.4**2 + 4 * 0.6**2) / 9
-    var = (100 / 120) ** 2 * (1 - 10 / 100) * s2_b / 10 + (20 / 120) ** 2 * (
-        1 - 10 / 20
-    ) * s2_d / 10
-    assert var == pytest.approx(0.0149537, abs=1e-7)
+    # superpopulation variance: no finite-population correction, (N_h/N)² s²_h / m_h
+    var = (100 / 120) ** 2 * s2_b / 10 + (20 / 120) ** 2 * s2_d / 10
+    assert var == pytest.approx(0.0169444, abs=1e-7)
     assert table.at["合计", "est_se"] == pytest.approx(math.sqrt(var))
-    # per grade: one stratum each, so SRSWOR with FPC
-    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(0.9 * s2_b / 10))
-    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(0.5 * s2_d / 10))
-    # interval: Wilson at the effective size p(1-p)/V = 0.21 / 0.021 = 10 → Wilson(3, 10)
-    assert (table.at["B", "est_low"], table.at["B", "est_high"]) == pytest.approx((low, high))
+    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(s2_b / 10))
+    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(s2_d / 10))
+    # interval: Wilson at the effective size p(1-p)/V = 0.21 / (s²/10) = 9 → Wilson(2.7, 9)
+    assert (table.at["B", "est_low"], table.at["B", "est_high"]) == pytest.approx(
+        _wilson(0.3 * 9, 9)
+    )
     n_eff = 0.35 * 0.65 / var
     assert (table.at["合计", "est_low"], table.at["合计", "est_high"]) == pytest.approx(
         _wilson(0.35 * n_eff, n_eff)
     )
-    # grades without inspections stay empty, not zero
+    # every estimate says what it covers: the frame, 120 enterprises here
+    assert (table["estimate_covers"] == evaluate.FRAME).all()
+    assert table.at["合计", "frame_population"] == 120 and table.at["B", "frame_population"] == 100
+    # grades without inspections stay empty, not zero, and say why
     assert table.at["A", "drawn"] == 0 and np.isnan(table.at["A", "est_rate"])
+    assert table.at["A", "est_note"] == evaluate.INSUFFICIENT
     assert table.at["B", "share_of_inspections"] == pytest.approx(0.5)
 
 
@@ -78,15 +83,17 @@ def test_lift_over_uniform_against_hand_computed_values():
     tasks, matched = _two_strata()
     lift = evaluate.lift_over_uniform(matched, evaluate.stratum_table(tasks))
     plan, uniform = (10 * 0.3 + 10 * 0.6) / 20, (100 * 0.3 + 20 * 0.6) / 120
-    v_b, v_d = 0.9 * (2.1 / 9) / 10, 0.5 * (2.4 / 9) / 10  # (1-f) s² / m per stratum
+    # the lift's variances: binomial at the adjusted rates (y + 1)/(m + 2), no FPC
+    p_b, p_d = 4 / 12, 7 / 12
+    v_b, v_d = p_b * (1 - p_b) / 10, p_d * (1 - p_d) / 10
     a, b = (0.5, 0.5), (100 / 120, 20 / 120)
     var_diff = (a[0] - b[0]) ** 2 * v_b + (a[1] - b[1]) ** 2 * v_d
     assert lift["plan_per_inspection"] == pytest.approx(0.45)
+    assert lift["frame_population"] == 120 and "eligible frame" in lift["baseline"]
     assert lift["uniform_per_inspection"]["value"] == pytest.approx(uniform)
     assert lift["uniform_expected_found"]["value"] == pytest.approx(20 * uniform)
     assert lift["extra_found"]["value"] == pytest.approx(20 * (plan - uniform))
     assert lift["extra_found"]["se"] == pytest.approx(20 * math.sqrt(var_diff))
-    assert lift["extra_found"]["se"] == pytest.approx(1.23528, abs=1e-5)
     var_a = a[0] ** 2 * v_b + a[1] ** 2 * v_d
     var_b = b[0] ** 2 * v_b + b[1] ** 2 * v_d
     cov = a[0] * b[0] * v_b + a[1] * b[1] * v_d
@@ -95,6 +102,24 @@ def test_lift_over_uniform_against_hand_computed_values():
     assert lift["lift"]["value"] == pytest.approx(9 / 7)
     assert lift["lift"]["se"] == pytest.approx(se)
     assert lift["lift"]["low"] == pytest.approx(ratio * math.exp(-Z * se / ratio))
+    assert lift["lift"]["high"] == pytest.approx(ratio * math.exp(Z * se / ratio))
+
+
+def test_one_finding_in_24_inspections_claims_no_lift():
+    """The issue's small city: the lift was '14.58 (14.58–14.58)'; now 样本不足."""
+    rows = [("A1", "A", 1.0, False, True)] * 6 + [("D1", "D", 1.0, i == 0, True) for i in range(18)]
+    tasks = pd.DataFrame(rows, columns=["stratum", "grade", "inclusion_probability", "f", "v"])
+    tasks["task_id"] = [f"T{i}" for i in range(len(tasks))]
+    matched = tasks.rename(columns={"f": "found", "v": "verdict"})
+    strata = evaluate.stratum_table(tasks)
+    lift = evaluate.lift_over_uniform(matched, strata)
+    assert lift["lift"]["note"] == evaluate.INSUFFICIENT
+    assert lift["lift"]["low"] is None and lift["lift"]["high"] is None
+    table = evaluate.per_grade(matched, tasks, strata, ["A", "D"]).set_index("grade")
+    # fully drawn strata, one of them without any finding: intervals of real width
+    assert table.at["A", "est_rate"] == 0 and table.at["A", "est_high"] > 0.2
+    for grade in ("A", "D", "合计"):
+        assert table.at[grade, "est_high"] - table.at[grade, "est_low"] > 0.05, grade
 
 
 def test_no_verdict_results_leave_the_denominator_and_enter_the_variance():
@@ -109,17 +134,21 @@ def test_no_verdict_results_leave_the_denominator_and_enter_the_variance():
     # linearised u = (y − 0.375 v) / 80: three of 0.625/80, five of −0.375/80, two of 0
     u = np.array([0.625] * 3 + [-0.375] * 5 + [0] * 2) / 80
     s2 = np.sum((u - u.mean()) ** 2) / 9
-    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(100**2 * 0.9 * s2 / 10))
+    assert table.at["B", "est_se"] == pytest.approx(math.sqrt(100**2 * s2 / 10))
 
 
-def test_full_coverage_stratum_has_no_sampling_error():
+def test_full_coverage_stratum_keeps_its_sampling_error():
+    """π = 1 tells who was inspected, not their expected finding rate: no zero width."""
     tasks, matched = _two_strata()
     tasks.loc[tasks["stratum"] == "D1", "inclusion_probability"] = 1.0
     table = evaluate.per_grade(matched, tasks, evaluate.stratum_table(tasks), ["B", "D"]).set_index(
         "grade"
     )
-    assert table.at["D", "est_se"] == 0
-    assert table.at["D", "est_low"] == table.at["D", "est_high"] == pytest.approx(0.6)
+    s2_d = (6 * 0.4**2 + 4 * 0.6**2) / 9
+    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(s2_d / 10))
+    assert (table.at["D", "est_low"], table.at["D", "est_high"]) == pytest.approx(
+        _wilson(0.6 * 9, 9)
+    )
 
 
 def test_uneven_probabilities_inside_a_stratum_are_refused():
@@ -163,9 +192,7 @@ def evaluated(clean_city, home):
     }
     tasks = draw_plan(frame, drawn, plan_id="SSJ-TEST-2026-09", snapshot="2026-09-30")
     plan_dir = write_plan(MONTH, tasks)
-    params = evaluate_stage.resolve(
-        evaluate_stage.Parameters(month=MONTH, seed=3, provider="demo")
-    )
+    params = evaluate_stage.resolve(evaluate_stage.Parameters(month=MONTH, seed=3, provider="demo"))
     summary = evaluate_stage.run_evaluation(params)
     return params, summary, tasks, grades, plan_dir
 
@@ -203,8 +230,17 @@ def test_stage_figures_hold_together(evaluated):
     assert table.loc[["A", "B", "C", "D"], "drawn"].sum() == len(tasks)
     # only triggered A were in the frame: coverage says so; D was drawn in full
     assert table.at["A", "coverage"] < 0.2 and table.at["D", "coverage"] == pytest.approx(1)
-    # D is a census apart from the few tasks without a result: its FPC keeps the error small
-    assert table.at["D", "est_se"] < 0.25 * table.at["D", "est_rate"]
+    # D is drawn in full: its interval still has the width its inspections support
+    d = table.loc["D"]
+    assert d["est_low"] < d["est_rate"] < d["est_high"]
+    assert d["est_se"] == pytest.approx(
+        math.sqrt(d["est_rate"] * (1 - d["est_rate"]) / d["with_verdict"]), rel=0.05
+    )
+    assert (table["estimate_covers"] == evaluate.FRAME).all()
+    assert table.at["合计", "graded"] == len(grades)
+    rate = summary["population_rate"]
+    assert rate["covers"] == evaluate.FRAME and rate["graded_population"] == len(grades)
+    assert rate["frame_population"] == pytest.approx(table.at["合计", "frame_population"])
     assert summary["share_on_lowest_grade"] == pytest.approx(
         table.at["A", "inspected"] / table.at["合计", "inspected"]
     )
@@ -212,7 +248,9 @@ def test_stage_figures_hold_together(evaluated):
     assert lift["lift"]["value"] > 1 and lift["lift"]["low"] < lift["lift"]["value"]
     oracle = summary["oracle"]
     assert oracle["oracle_expected"] >= oracle["true_risk_expected"] >= 0
-    assert oracle["oracle_expected"] >= oracle["plan_expected"] > oracle["uniform_expected"]
+    assert oracle["oracle_expected"] >= oracle["plan_expected"] > 0
+    # a hand-made plan has no plan file to redo it with: the same-plan figures say so
+    assert "same_plan_expected" not in oracle and oracle["same_plan_note"]
     d = summary["deadline"]
     assert d["on_time"] + d["late"] + d["overdue"] + d["open"] == summary["inspected"]
 
@@ -280,3 +318,74 @@ def test_a_plan_with_two_items_is_evaluated_per_enterprise():
     moved.loc[0, "stratum"] = "D1"
     with pytest.raises(ValueError, match="drawn in several strata"):
         evaluate.stratum_table(moved)
+
+
+# ----------------------------------------------------------------- calibrated expectations
+def test_expected_rates_are_calibrated_on_past_results_weighted_by_pi():
+    """Two past draws: B at π = 0.1 (1 finding in 4), D at π = 0.5 (2 in 4)."""
+    from workbench.evaluation import weighting
+    from workbench.sampling import budget
+
+    tasks = pd.DataFrame(
+        {
+            "task_id": [f"T{i}" for i in range(8)],
+            "plan_id": "P",
+            "snapshot": pd.Timestamp("2026-08-31"),
+            "uscc": [f"E{i}" for i in range(8)],
+            "grade": ["B"] * 4 + ["D"] * 4,
+            "inclusion_probability": [0.1] * 4 + [0.5] * 4,
+        }
+    )
+    results = pd.DataFrame(
+        {
+            "task_id": [f"T{i}" for i in range(8)] + ["OTHER"],
+            "inspected_on": pd.Timestamp("2026-09-15"),
+            # E3 closed (no verdict): an inspection that found nothing
+            "found_problem": pd.array(
+                [True, False, False, None, True, True, False, False, True], dtype="boolean"
+            ),
+        }
+    )
+    rates = weighting.calibrated_finding_rates(results, tasks, "2026-09-30")
+    assert rates.loc["B", "rate"] == pytest.approx(0.25) and rates.loc["B", "represented"] == 40
+    assert rates.loc["D", "rate"] == pytest.approx(0.5) and rates.loc["D", "inspected"] == 4
+    # a mixed group shows why 1/π matters: unweighted 3 of 8, weighted (10 + 4) / 48
+    pooled = weighting.calibrated_finding_rates(results, tasks.assign(grade="X"), "2026-09-30")
+    assert pooled.loc["X", "rate"] == pytest.approx(14 / 48)
+    # nothing after the snapshot, nothing from before the window
+    assert weighting.calibrated_finding_rates(results, tasks, "2026-09-14").empty
+    grades = pd.DataFrame({"uscc": ["E0", "E4"], "grade": ["B", "D"], "pd": [0.01, 0.2]})
+    hits = budget.rates_from_hits(
+        grades, results, pd.Timestamp("2026-09-30"), min_verdicts=4, tasks=tasks
+    )
+    assert hits.loc["B", "source"] == "hit_rate" and hits.loc["B", "rate"] == pytest.approx(0.25)
+    thin = budget.rates_from_hits(
+        grades, results, pd.Timestamp("2026-09-30"), min_verdicts=5, tasks=tasks
+    )
+    assert (thin["source"] == "pd").all() and thin.loc["D", "rate"] == pytest.approx(0.2)
+
+
+def test_same_plan_oracle_grades_by_true_risk_with_the_models_shares():
+    from workbench.demo import oracle
+    from workbench.sampling.plan import GradeRule
+
+    model = pd.Series(["A", "A", "B", "B", "B", "D"])
+    risk = pd.Series([0.9, 0.1, 0.2, 0.3, 0.05, 0.01])
+    perfect = oracle.true_risk_grades(model, risk, ["A", "B", "C", "D"])
+    assert perfect.tolist() == ["D", "B", "B", "B", "A", "A"]
+    rules = {
+        "A": GradeRule(Fraction(1), triggered_only=True),
+        "B": GradeRule(Fraction(1, 3)),
+        "D": GradeRule(Fraction(1)),
+    }
+    q = np.array([0.8, 0.1, 0.2, 0.3, 0.05, 0.4])
+    excluded = np.array([False, False, False, False, False, True])
+    triggered = np.array([True, False, False, False, True, False])
+    out = oracle.expected_under_plan(model, q, excluded, triggered, rules)
+    # A: only the triggered one (0.8) in full; B: 1 of its 3; D: excluded
+    assert out["drawn"] == 2 and out["frame"] == 4
+    assert out["expected"] == pytest.approx(0.8 + (0.2 + 0.3 + 0.05) / 3)
+    assert out["frame_mean"] == pytest.approx((0.8 + 0.2 + 0.3 + 0.05) / 4)
+    best = oracle.expected_under_plan(perfect, q, excluded, triggered, rules)
+    # D: the riskiest (0.8); B: 1 of 3 (mean 0.2); A: the triggered one (0.05)
+    assert best["expected"] == pytest.approx(0.8 + 0.2 + 0.05)

@@ -106,6 +106,10 @@ def test_log_register_promote_and_load_in_a_new_process(trained, store):
     assert logged.info.status == "FINISHED"
     experiment = client.get_experiment(logged.info.experiment_id)
     assert experiment.name == "workbench-test"
+    # a machine-learning experiment: the UI opens on its runs, not on GenAI traces
+    assert experiment.tags[governance.KIND_TAG] == "custom_model_development"
+    assert experiment.tags[governance.PURPOSE_TAG] == "training"
+    assert logged.info.run_name == f"train-{FAMILY}-national_4"  # no invented name
     assert experiment.artifact_location == (store / "mlflow" / "artifacts" / FAMILY).as_uri()
     names = {a.path for a in client.list_artifacts(run.run_id, "report")}
     assert names == {"report/model_card.md", "report/points.csv"}
@@ -114,6 +118,11 @@ def test_log_register_promote_and_load_in_a_new_process(trained, store):
     result = governance.promote(run.run_id)
     assert result.promoted, result.message
     assert governance.champion_version(FAMILY) == run.version
+    # every gate's verdict is a tag of the training run, with the value and the threshold
+    tags = client.get_run(run.run_id).data.tags
+    assert tags["gates"] == "passed"
+    assert tags["gate.auc_min"] == f"passed: valid_auc {PASSING['valid_auc']:.4g} ≥ 0.65"
+    assert {f"gate.{c.gate}" for c in result.checks} <= set(tags)
 
     # a fresh process knows nothing but the store's URI and the model's alias
     sample = frame.sample(300, random_state=3)
@@ -158,7 +167,13 @@ def test_failing_gate_leaves_the_champion(trained, store):
     assert governance.champion_version(FAMILY) == first.version
     assert "gate valid_auc ≥ 0.65 failed: 0.612" in result.message
     assert "gate psi_score < 0.25 failed: 0.31" in result.message
-    assert "ks" not in result.message  # only the failed gates are named
+    # every gate is printed, the passed ones with their values too
+    assert f"gate valid_ks ≥ 0.25 passed: {PASSING['valid_ks']:.4g}" in result.message
+    assert len(result.message.splitlines()) == 1 + len(result.checks)
+    import mlflow
+
+    tags = mlflow.MlflowClient(governance.tracking_uri()).get_run(weak.run_id).data.tags
+    assert tags["gates"] == "failed" and tags["gate.auc_min"].startswith("failed: valid_auc")
     assert result.previous == first.version and result.challenger is None
     assert governance.champion_version(FAMILY, "challenger") is None
 
@@ -209,8 +224,16 @@ def test_grading_resolves_the_champion_and_logs_a_run_naming_it(trained, store):
         artifacts=[table],
     )  # fmt: skip
     logged = mlflow.MlflowClient(governance.tracking_uri()).get_run(grading_id)
-    assert logged.info.status == "FINISHED" and logged.info.run_name == "grade-2026-09"
+    assert logged.info.status == "FINISHED"
+    assert logged.info.run_name == f"grade-{FAMILY}-v{run.version}-2026-09"
     assert logged.data.tags["stage"] == "grade"
+    assert logged.data.tags["model_run_id"] == run.run_id
+    # grading runs have an experiment of their own, apart from the training runs
+    experiment = mlflow.MlflowClient(governance.tracking_uri()).get_experiment(
+        logged.info.experiment_id
+    )
+    assert experiment.name == governance.experiment_name(FAMILY, "grading")
+    assert experiment.tags[governance.KIND_TAG] == "custom_model_development"
     assert logged.data.tags["model_version"] == run.version
     assert logged.data.params["config_fingerprint"] == config.current().fingerprint
     assert logged.data.metrics["enterprises"] == len(frame)

@@ -176,7 +176,7 @@ def test_health_is_logged_to_mlflow_under_the_champion(three_months):
 
     report = health.run_health("2026-09", log_mlflow=True)
     run = client.get_run(report["mlflow_run_id"])
-    assert run.data.tags["mlflow.parentRunId"] == training.info.run_id
+    assert run.data.tags["champion_run_id"] == training.info.run_id
     assert run.data.tags["champion_version"] == str(version.version)
     assert run.data.metrics["psi_score"] == pytest.approx(report["psi_score"])
     assert run.data.metrics["retrain_recommended"] == 1.0

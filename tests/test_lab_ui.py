@@ -1,4 +1,4 @@
-"""`workbench lab` and `workbench ui` start the real servers on loopback."""
+"""`workbench lab` and `workbench ui` start the real servers on loopback, and stop whole."""
 
 import json
 import os
@@ -9,7 +9,13 @@ import sys
 import time
 import urllib.request
 
+import psutil
+import pytest
+
+from workbench import cli
+from workbench.errors import ParameterError
 from workbench.governance import free_port
+from workbench.lab import run_lab
 
 
 def _start(args):
@@ -34,9 +40,19 @@ def _stop(proc):
     proc.stdout.close()
 
 
-def test_lab_serves_the_notebooks():
+def test_lab_refuses_a_host_that_is_not_loopback(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["lab", "--host", "0.0.0.0"])
+    assert exit_.value.code == 2
+    assert "invalid choice: '0.0.0.0'" in capsys.readouterr().err
+    with pytest.raises(ParameterError, match="not loopback"):
+        run_lab(host="192.168.1.10")
+
+
+def test_lab_serves_the_notebooks_and_stops_whole_on_sigterm():
     port = free_port()
     proc = _start(["lab", "--port", str(port)])
+    family = []
     try:
         deadline, url, seen = time.monotonic() + 90, None, []
         while time.monotonic() < deadline and url is None:
@@ -56,8 +72,28 @@ def test_lab_serves_the_notebooks():
             except OSError:
                 time.sleep(0.5)
         assert {"01_ingest.ipynb", "02_indicators.ipynb", "03_train.ipynb"} <= names
+        # a kernel, as an analyst opening a notebook starts one (in a session of its own)
+        start = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/kernels?token={token}",
+            data=b'{"name": "python3"}',
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(start, timeout=60) as answer:
+            assert json.load(answer)["id"]
+        while time.monotonic() < deadline and len(family) < 2:
+            family = psutil.Process(proc.pid).children(recursive=True)
+            time.sleep(0.2)
+        assert len(family) >= 2, family  # JupyterLab and its kernel
+        # a service manager stops `workbench lab` alone (SIGTERM to its pid, not a group)
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
     finally:
         _stop(proc)
+    _, alive = psutil.wait_procs(family, timeout=20)
+    assert not alive, f"still running after `workbench lab` stopped: {alive}"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2).close()
 
 
 def test_ui_answers_health_on_loopback():

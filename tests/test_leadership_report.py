@@ -1,8 +1,10 @@
 """The monthly leadership report: content, aggregates only, missing inputs, rendering.
 
 The stage outputs it reads are fabricated here as small frames with exactly the column
-names of the file interfaces (grades, sampling, evaluation, health), so the real stages
-plug in without waiting for them.
+names of the file interfaces (grades, sampling, health); the evaluation is computed from
+a hand-made plan and its results by the evaluation's own estimators, so every figure
+the page shows has one source. Two months are built: the first (no previous month to
+compare with, no PSI) and a later one.
 """
 
 import re
@@ -12,13 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.errors import NotReadyError
-
 from workbench import workspace
 from workbench.contract import uscc
+from workbench.errors import NotReadyError
+from workbench.evaluation import estimators
 from workbench.reporting import browser
 from workbench.reporting import leadership as leadership_report
-from workbench.scoring.grades import wilson_interval
 
 MONTH, PREVIOUS = "2026-10", "2026-09"
 GRADES = ["A", "B", "C", "D"]
@@ -68,8 +69,12 @@ def _enterprises(n: int, seed: int) -> pd.DataFrame:
     )
 
 
-def write_grades(data, month: str, frame: pd.DataFrame) -> None:
-    """data/grades/<month>/: the files of the grade stage (issue 5), from ``frame``."""
+def write_grades(data, month: str, frame: pd.DataFrame, first: bool = False) -> None:
+    """data/grades/<month>/: the files of the grade stage (issue 5), from ``frame``.
+
+    ``first``: the first month with grades — no previous month, every enterprise new,
+    no early warnings.
+    """
     out = data / "grades" / month
     out.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out / "grades.parquet")
@@ -77,11 +82,14 @@ def write_grades(data, month: str, frame: pd.DataFrame) -> None:
         handle.write("# 内部参考，不对外公开\n")
         frame.to_csv(handle, index=False)
     counts = frame["grade"].value_counts().reindex(GRADES, fill_value=0)
+    previous = None if first else str(pd.Period(month, "M") - 1)
+    warned = frame[frame["grade"].isin(["C", "D"])].iloc[: 0 if first else None]
     workspace.write_json(
         out / "summary.json",
         {
             "snapshot": f"{month}-28",
             "month": month,
+            "previous_month": previous,
             "scheme": {
                 "id": "national_4",
                 "name": "全国四类",
@@ -94,7 +102,7 @@ def write_grades(data, month: str, frame: pd.DataFrame) -> None:
             "counts": {g: int(c) for g, c in counts.items()},
             "overridden": int(frame["override_rule"].notna().sum()),
             "observation": int(frame["observation"].sum()),
-            "warnings": int(frame["grade"].isin(["C", "D"]).sum()),
+            "warnings": len(warned),
         },
     )
     pd.DataFrame(
@@ -122,6 +130,12 @@ def write_grades(data, month: str, frame: pd.DataFrame) -> None:
         index=pd.Index([*GRADES, "新增"], name="上月等级"),
         columns=pd.Index([*GRADES, "退出"], name="本月等级"),
     )
+    if first:  # every enterprise is new: one row
+        migration = pd.DataFrame(
+            [[*counts.to_numpy(), 0]],
+            index=pd.Index(["新增"], name="上月等级"),
+            columns=pd.Index([*GRADES, "退出"], name="本月等级"),
+        )
     migration.to_csv(out / "migration.csv", encoding="utf-8-sig")
     cells = [  # region, section, enterprises, high-risk: aggregates of a larger city
         ("410402", "C", 420, 38),
@@ -146,7 +160,6 @@ def write_grades(data, month: str, frame: pd.DataFrame) -> None:
         {"C": "制造业", "F": "批发和零售业", "H": "住宿和餐饮业", "K": "房地产业"}
     )
     region_industry.to_csv(out / "region_industry.csv", index=False, encoding="utf-8-sig")
-    warned = frame[frame["grade"].isin(["C", "D"])]
     pd.DataFrame(
         {
             "uscc": warned["uscc"],
@@ -172,94 +185,123 @@ def write_grades(data, month: str, frame: pd.DataFrame) -> None:
     ).to_csv(out / "importance.csv", index=False, encoding="utf-8-sig")
 
 
-#: An evaluated plan: per grade drawn, inspected, without verdict, found (hand-made).
-PLAN = pd.DataFrame(
-    {
-        "grade": GRADES,
-        "population": [5000, 3500, 1000, 500],
-        "drawn": [25, 175, 150, 250],
-        "inspected": [24, 170, 148, 240],
-        "no_verdict": [1, 5, 2, 10],
-        "found": [1, 12, 30, 96],
-    }
-)
+#: The plan per grade (hand-made): share of the grade in the eligible frame (A: the
+#: triggered ones), share of the frame drawn, and among the drawn the shares without a
+#: verdict and with a finding.
+PLAN = {
+    "A": (0.05, 1.0, 0.03, 0.05),
+    "B": (0.9, 0.1, 0.03, 0.08),
+    "C": (0.9, 0.3, 0.03, 0.25),
+    "D": (0.9, 1.0, 0.03, 0.5),
+}
+#: The synthetic city's truth for the same inspections (only the demo has one).
+ORACLE = {"uniform": 0.6, "model_plan": 1.0, "same_plan": 1.3, "top": 2.6, "true_risk": 2.2}
 
 
-def write_sampling_and_evaluation(data, month: str, plan_id: str = "2026-10-general") -> None:
-    """data/sampling/<month>/<plan>/strata.csv and data/evaluation/<month>/<plan>/…"""
+def write_sampling_and_evaluation(
+    data, month: str, enterprises: pd.DataFrame, plan_id: str = "demo_monthly"
+) -> dict:
+    """data/sampling/<month>/<plan>/strata.csv and data/evaluation/<month>/<plan>/….
+
+    The plan is drawn by hand from ``enterprises`` (the month's grade file) as
+    :data:`PLAN` says; the evaluation files come from the estimators. Returns the
+    summary.
+    """
+    rows, strata = [], []
+    for grade, (in_frame, ratio, no_verdict, finding) in PLAN.items():
+        members = enterprises[enterprises["grade"] == grade]
+        frame = max(int(in_frame * len(members)), 2)
+        drawn = max(int(np.ceil(ratio * frame)), 2)
+        lost, found = int(round(no_verdict * drawn)), int(round(finding * drawn))
+        pick = members.iloc[:drawn]
+        for i, (code, name, pd_) in enumerate(
+            zip(pick["uscc"], pick["name"], pick["pd"], strict=True)
+        ):
+            rows.append(
+                (code, name, grade, drawn / frame, i >= lost, lost <= i < lost + found, pd_)
+            )
+        strata.append(
+            {
+                "stratum": grade,
+                "grade": grade,
+                "label": LABELS[grade],
+                "registered": len(members),
+                "excluded": 0 if grade == "A" else len(members) - frame,
+                "not_triggered": len(members) - frame if grade == "A" else 0,
+                "population": frame,
+                "drawn": drawn,
+                "ratio": ratio,
+                "inclusion_probability": drawn / frame,
+            }
+        )
+    columns = ["uscc", "name", "grade", "inclusion_probability", "verdict", "found", "pd"]
+    matched = pd.DataFrame(rows, columns=columns).assign(stratum=lambda f: f["grade"])
+    matched["task_id"] = [f"{plan_id}-{i:05d}" for i in range(len(matched))]
+    tasks = matched.drop(columns=["verdict", "found"])
+    strata = pd.DataFrame(strata)
     sampling = data / "sampling" / month / plan_id
     sampling.mkdir(parents=True, exist_ok=True)
-    strata = PLAN[["grade", "population", "drawn"]].assign(stratum=PLAN["grade"])
-    strata["label"] = strata["grade"].map(LABELS)
-    strata["ratio"] = strata["inclusion_probability"] = strata["drawn"] / strata["population"]
     strata.to_csv(sampling / "strata.csv", index=False, encoding="utf-8-sig")
-    evaluation = data / "evaluation" / month / plan_id
-    evaluation.mkdir(parents=True, exist_ok=True)
-    table = pd.concat([PLAN, PLAN.sum(numeric_only=True).to_frame().T], ignore_index=True)
-    table.loc[len(PLAN), "grade"] = "合计"
-    table["with_verdict"] = table["inspected"] - table["no_verdict"]
-    table["hit_rate"] = table["found"] / table["with_verdict"]
-    low, high = wilson_interval(table["found"], table["with_verdict"])
-    table["hit_low"], table["hit_high"] = low, high
-    table["est_rate"] = table["hit_rate"]  # one stratum per grade: HT = the sample rate
-    table["est_low"], table["est_high"] = low * 0.98, high * 1.02
-    table["mean_pd_inspected"] = [0.01, 0.05, 0.15, 0.35, 0.2]
-    table["share_of_inspections"] = table["inspected"] / table.loc[len(PLAN), "inspected"]
-    table.to_csv(evaluation / "per_grade.csv", index=False, encoding="utf-8-sig")
-    total = table.iloc[-1]
-    workspace.write_json(
-        evaluation / "summary.json",
+    design = estimators.stratum_table(tasks, strata)
+    table = estimators.per_grade(matched, tasks, design, GRADES, LABELS, enterprises)
+    summary = estimators.summarise(matched, tasks, design, table, GRADES)
+    m = summary["inspected"]
+    summary.update(
         {
             "plan_id": plan_id,
             "month": month,
-            "grades": GRADES,
-            "drawn": int(total["drawn"]),
-            "inspected": int(total["inspected"]),
-            "with_verdict": int(total["with_verdict"]),
-            "no_verdict": int(total["no_verdict"]),
-            "found": int(total["found"]),
-            "hit_rate": float(total["hit_rate"]),
-            "hit_rate_interval": [float(total["hit_low"]), float(total["hit_high"])],
-            "population_rate": {"value": 0.0835, "se": 0.007, "low": 0.07, "high": 0.098},
-            "share_on_lowest_grade": 24 / 582,
-            "lift": {
-                "inspections": 582,
-                "found": 139,
-                "plan_per_inspection": 139 / 582,
-                "uniform_per_inspection": {
-                    "value": 0.0821,
-                    "se": 0.007,
-                    "low": 0.068,
-                    "high": 0.096,
-                },
-                "extra_found": {"value": 91.2, "se": 5.0, "low": 81.4, "high": 101.0},
-                "lift": {"value": 2.86, "se": 0.3, "low": 2.31, "high": 3.52},
+            "tasks_without_result": 3,
+            "reconciliation": {"matched": m, "unknown_task": 1, "not_drawn": 0},
+            "deadline": {"within_working_days": 20, "on_time": m - 5, "late": 3, "overdue": 2},
+            "oracle": {
+                "inspections": m,
+                "plan_found": summary["found"],
+                "uniform_expected": ORACLE["uniform"] * summary["found"],
+                "model_plan_expected": ORACLE["model_plan"] * summary["found"],
+                "same_plan_expected": ORACLE["same_plan"] * summary["found"],
+                "captured_share": (ORACLE["model_plan"] - ORACLE["uniform"])
+                / (ORACLE["same_plan"] - ORACLE["uniform"]),
+                "oracle_expected": ORACLE["top"] * summary["found"],
+                "true_risk_expected": ORACLE["true_risk"] * summary["found"],
             },
-            "tasks_without_result": 18,
-            "reconciliation": {"matched": 582, "unknown_task": 1, "not_drawn": 0},
-            "deadline": {"within_working_days": 20, "on_time": 570, "late": 8, "overdue": 4},
-            "oracle": {"inspections": 582, "oracle_expected": 188.4, "true_risk_expected": 171.0},
-        },
+        }
     )
+    evaluation = data / "evaluation" / month / plan_id
+    evaluation.mkdir(parents=True, exist_ok=True)
+    table.to_csv(evaluation / "per_grade.csv", index=False, encoding="utf-8-sig")
+    workspace.write_json(evaluation / "summary.json", summary)
     workspace.write_json(
         evaluation / "reconciliation.json",
         {
             "plan_id": plan_id,
-            "tasks": 600,
-            "tasks_with_result": 582,
-            "tasks_without_result": 18,
-            "status_counts": {"matched": 582, "unknown_task": 1, "not_drawn": 0},
+            "tasks": m + 3,
+            "tasks_with_result": m,
+            "tasks_without_result": 3,
+            "status_counts": {"matched": m, "unknown_task": 1, "not_drawn": 0},
             "missing": [{"task_id": "T-0007", "uscc": "91410402MA0000001X", "name": "某某公司"}],
             "unknown_task_ids": [{"task_id": "X-1"}],
             "not_drawn": [],
         },
     )
+    return summary
 
 
-def write_health(data, month: str) -> None:
-    """data/health/<month>/psi.csv and health.json, as the health stage writes them."""
+def write_health(data, month: str, first: bool = False) -> None:
+    """data/health/<month>/psi.csv and health.json, as the health stage writes them.
+
+    ``first``: the first month — nothing to compare with, so no PSI at all.
+    """
     out = data / "health" / month
     out.mkdir(parents=True, exist_ok=True)
+    if first:
+        pd.DataFrame(columns=["indicator", "name", "psi", "kind", "level"]).to_csv(
+            out / "psi.csv", index=False, encoding="utf-8-sig"
+        )
+        workspace.write_json(
+            out / "health.json",
+            {"month": month, "previous": None, "warnings": [], "retrain_recommended": False},
+        )
+        return
     psi = pd.DataFrame(
         {
             "kind": ["score", "grade", "indicator", "indicator", "indicator"],
@@ -282,6 +324,7 @@ def write_health(data, month: str) -> None:
         out / "health.json",
         {
             "month": month,
+            "previous": str(pd.Period(month, "M") - 1),
             "psi_score": 0.042,
             "retrain_recommended": True,
             "warnings": [
@@ -307,31 +350,40 @@ def home(tmp_path, monkeypatch):
     return tmp_path
 
 
+#: Enterprises in the fabricated grade files (enough for strata of a few dozen).
+ENTERPRISES = 1600
+
+
+def write_month(data, month: str, enterprises: pd.DataFrame, first: bool = False) -> dict:
+    """Every input of a month; returns the evaluation summary."""
+    write_grades(data, month, enterprises, first=first)
+    summary = write_sampling_and_evaluation(data, month, enterprises)
+    write_health(data, month, first=first)
+    return summary
+
+
 @pytest.fixture
 def full_month(home):
-    """Every input of MONTH present, and last month's grades for the trend."""
+    """Every input of MONTH present, and the first month before it for the trend."""
     data = home / "data"
-    enterprises = _enterprises(160, seed=1)
-    write_grades(data, PREVIOUS, _enterprises(150, seed=2))
-    write_grades(data, MONTH, enterprises)
-    write_sampling_and_evaluation(data, MONTH)
-    write_health(data, MONTH)
+    enterprises = _enterprises(ENTERPRISES, seed=1)
+    write_month(data, PREVIOUS, _enterprises(ENTERPRISES, seed=2), first=True)
+    write_month(data, MONTH, enterprises)
     return enterprises
 
 
 @pytest.fixture(scope="module")
 def built_report(tmp_path_factory):
-    """One report built with every input (HTML + PDF), shared by the rendering tests."""
+    """Both months' reports built with every input (HTML + PDF for MONTH, HTML for PREVIOUS)."""
     home = tmp_path_factory.mktemp("report-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_HOME", str(home))
-        enterprises = _enterprises(160, seed=1)
-        write_grades(home / "data", PREVIOUS, _enterprises(150, seed=2))
-        write_grades(home / "data", MONTH, enterprises)
-        write_sampling_and_evaluation(home / "data", MONTH)
-        write_health(home / "data", MONTH)
+        enterprises = _enterprises(ENTERPRISES, seed=1)
+        first = write_month(home / "data", PREVIOUS, _enterprises(ENTERPRISES, seed=2), True)
+        summary = write_month(home / "data", MONTH, enterprises)
+        leadership_report.build_month_report(PREVIOUS, pdf=False, update_index=False)
         page = leadership_report.build_month_report(MONTH)
-    return page, enterprises
+    return page, enterprises, summary, page.parent.parent / PREVIOUS / page.name, first
 
 
 def _pdf_pages(path) -> list[str]:
@@ -353,8 +405,12 @@ def _sections(page: str) -> dict[str, str]:
 # ----------------------------------------------------------------------------- content
 
 
+def _pct(value) -> str:
+    return f"{value * 100:.1f}%"
+
+
 def test_report_has_every_section_and_the_key_figures(built_report):
-    path, enterprises = built_report
+    path, enterprises, summary, _, _ = built_report
     page = path.read_text(encoding="utf-8")
     assert path.name == "leadership.html" and path.parent.name == MONTH
     assert path.with_suffix(".pdf").stat().st_size > 10_000
@@ -367,10 +423,15 @@ def test_report_has_every_section_and_the_key_figures(built_report):
     assert f"{len(enterprises):,} 户" in overview
     high = enterprises["grade"].isin(["C", "D"]).mean()
     assert f"{high * 100:.1f}%" in overview
-    assert "2.86 倍" in overview and "2.31–3.52" in overview  # lift with its interval
+    lift = summary["lift"]["lift"]
+    assert lift["low"] > 1  # the hand-made plan finds clearly more than a uniform draw
+    assert f"{lift['value']:.2f} 倍" in overview
+    assert f"{lift['low']:.2f}–{lift['high']:.2f}" in overview  # lift with its interval
     assert "显著高于随机抽查" in overview
-    assert f"{139 / 582 * 100:.1f}%" in overview  # problems per inspection of the plan
-    assert "8.2%" in overview  # … against the uniform estimate
+    assert f"检出率 {_pct(summary['hit_rate'])}" in overview  # the plan's finding rate
+    uniform = summary["lift"]["uniform_expected_found"]
+    assert f"预期发现问题 {uniform['value']:,.0f} 户" in overview  # … against a uniform draw
+    assert "违法率" not in overview  # a finding rate is not a violation rate
     assert "0.042" in overview  # score PSI
     # migration read by hand from the fixture's matrix: up 4+1+2+1+1, down 3+1+1
     assert '风险等级上升 <span class="bad">9</span> 户' in sections["grades"]
@@ -378,13 +439,24 @@ def test_report_has_every_section_and_the_key_figures(built_report):
     assert "本月新增 9 户" in sections["grades"] and "退出" in sections["grades"]
     assert "列入严重违法失信名单的，直接评为D类" in sections["grades"]
     assert "吊销许可证" not in sections["grades"]  # a rule that moved no one
-    # D: 96 problems among 240 − 10 inspections with a verdict, Wilson interval
-    low, high_ci = (f"{v * 100:.1f}%" for v in wilson_interval(96, 230))
-    assert f"{96 / 230 * 100:.1f}% [{low}, {high_ci}]" in sections["sampling"]
-    assert "多发现问题约 91 户（95% 区间 81–101）" in sections["sampling"]
-    assert "预期最多发现 188 户" in sections["sampling"]  # the oracle on the synthetic city
+    # D: its findings among its inspections with a verdict, with the Wilson interval
+    d = next(row for row in summary["per_grade"] if row["grade"] == "D")
+    cell = f"{_pct(d['hit_rate'])} [{_pct(d['hit_low'])}, {_pct(d['hit_high'])}]"
+    assert cell in sections["sampling"]
+    # every estimate says what it covers: the eligible frame, not the whole grade
+    rate = summary["population_rate"]
+    assert f"本计划可抽取的 {rate['frame_population']:,.0f} 户" in sections["sampling"]
+    assert f"占分类企业 {rate['graded_population']:,.0f} 户" in sections["sampling"]
+    extra = summary["lift"]["extra_found"]
+    assert f"多发现问题约 {extra['value']:,.0f} 户" in sections["sampling"]
+    # the synthetic city's truth: the same plan with perfect grades, and the ceiling
+    oracle = summary["oracle"]
+    assert "同一方案（同样比例与规则），按真实风险分级" in sections["sampling"]
+    assert f"{oracle['same_plan_expected']:.1f}" in sections["sampling"]
+    assert f"现有模型已实现 <b>{oracle['captured_share'] * 100:.0f}%</b>" in sections["sampling"]
+    assert f"{oracle['oracle_expected']:.1f}" in sections["sampling"]
     assert "<td>未回填结果的任务</td>" not in sections["sampling"]
-    assert '未回填结果的任务</td><td class="">18' in sections["sampling"]
+    assert '未回填结果的任务</td><td class="">3' in sections["sampling"]
     assert "T-0007" not in page and "某某公司" not in page  # the lists are counted, not shown
     assert "显著变化" in sections["health"] and "建议复核并重新训练模型" in sections["health"]
     assert "新华区（410402）" in sections["region"]
@@ -394,9 +466,20 @@ def test_report_has_every_section_and_the_key_figures(built_report):
     assert page.count("data:image/png;base64,") >= 5
 
 
+def test_first_month_says_there_is_nothing_to_compare_with(built_report):
+    _, enterprises, _, first, _ = built_report
+    sections = _sections(first.read_text(encoding="utf-8"))
+    overview = sections["overview"]
+    assert "首个分类月份" in overview and "新增" not in overview  # no migration noise
+    assert "首个分类月份" in sections["grades"] and "等级迁移" in sections["grades"]
+    assert "首个分类月份" in sections["health"] and "PSI" in sections["health"]
+    assert 'class="good"' not in sections["health"]  # nothing measured, nothing called healthy
+    assert "首个分类月份" in sections["warnings"] and "<table" not in sections["warnings"]
+
+
 def test_report_contains_no_enterprise_level_data(built_report):
     """Every code and name of the grade file is searched in the HTML and the PDF text."""
-    path, enterprises = built_report
+    path, enterprises, _, _, _ = built_report
     page = path.read_text(encoding="utf-8")
     for code, name in zip(enterprises["uscc"], enterprises["name"], strict=True):
         assert code not in page
@@ -407,6 +490,27 @@ def test_report_contains_no_enterprise_level_data(built_report):
     for code, name in zip(enterprises["uscc"], enterprises["name"], strict=True):
         assert code not in compact
         assert name not in compact  # … and holds no enterprise
+
+
+def test_names_equal_to_a_common_label_do_not_block_the_report(home):
+    """住宿和餐饮业 is an industry and 信用风险一般 a grade label: they name no one."""
+    enterprises = _enterprises(ENTERPRISES, seed=1)
+    enterprises.loc[0, "name"] = "住宿和餐饮业"
+    enterprises.loc[1, "name"] = "信用风险一般"
+    enterprises.loc[2, "name"] = "双随机抽查成效"  # a heading of the report itself
+    write_month(home / "data", MONTH, enterprises)
+    page = leadership_report.build_month_report(MONTH, pdf=False).read_text(encoding="utf-8")
+    assert "住宿和餐饮业" in page and "信用风险一般" in page
+    # a real leak still refuses: the same enterprise's code, another one's name
+    labels = leadership_report.common_labels(leadership_report.load_inputs(MONTH))
+    with pytest.raises(leadership_report.ReportLeakError, match=enterprises.loc[0, "uscc"]):
+        leadership_report.check_no_enterprise_data(
+            page + enterprises.loc[0, "uscc"], enterprises, labels
+        )
+    with pytest.raises(leadership_report.ReportLeakError, match="第7号有限公司"):
+        leadership_report.check_no_enterprise_data(
+            page + enterprises.loc[7, "name"], enterprises, labels
+        )
 
 
 def test_small_region_industry_cells_are_left_out(full_month):
@@ -477,8 +581,9 @@ def test_latest_month_and_key_figures_table(home):
         leadership_report.latest_month()
     write_health(home / "data", "2027-01")
     assert leadership_report.latest_month() == "2027-01"
-    write_grades(home / "data", MONTH, _enterprises(40, seed=4))
-    write_sampling_and_evaluation(home / "data", MONTH)
+    enterprises = _enterprises(ENTERPRISES, seed=4)
+    write_grades(home / "data", MONTH, enterprises)
+    write_sampling_and_evaluation(home / "data", MONTH, enterprises)
     table = leadership_report.key_figures_table(MONTH)
     assert list(table.columns) == ["指标", "数值", "说明"]
     assert "分级抽查提升倍数" in set(table["指标"])
@@ -512,7 +617,7 @@ def _gray(png) -> np.ndarray:
 
 
 def test_rendered_page_is_not_blank_and_has_the_chinese_headings(built_report, tmp_path):
-    path, _ = built_report
+    path = built_report[0]
     pixels = _gray(browser.screenshot(path, tmp_path / "page.png", width=1100, height=1400))
     assert pixels.std() > 0.05, "the screenshot is (nearly) uniform: a blank page"
     assert (pixels < 0.5).mean() > 0.01, "almost no dark pixels: no text drawn"
@@ -619,7 +724,7 @@ def test_headings_render_as_glyphs_not_tofu(tmp_path):
 
 def test_report_renders_differently_without_the_cjk_font(built_report, tmp_path):
     """The issue's other check: the same page rendered with no CJK font looks different."""
-    path, _ = built_report
+    path = built_report[0]
     fonts = tmp_path / "no-cjk.conf"
     fonts.write_text(NO_CJK_FONTCONFIG.format(cache=tmp_path / "fc-cache"), encoding="utf-8")
     kwargs = {"width": 1100, "height": 300}
@@ -630,3 +735,93 @@ def test_report_renders_differently_without_the_cjk_font(built_report, tmp_path)
         )
     )
     assert np.abs(normal - without).mean() > 0.01
+
+
+# ------------------------------------------------------------- honest figures, in Chromium
+def _dom_text(page) -> str:
+    """What a reader sees: the DOM Chromium built, tags out."""
+    dom = browser.dump_dom(page)
+    text = re.sub(r"<[^>]+>", " ", re.sub(r'src="data:[^"]*"', "", dom))
+    return re.sub(r"\s+", " ", text.replace("&nbsp;", " "))
+
+
+def _dom_tables(page_html: str) -> list[pd.DataFrame]:
+    """The page's tables as text frames (header row → columns)."""
+    tables = []
+    for body in re.findall(r"<table[^>]*>(.*?)</table>", page_html, re.DOTALL):
+        head = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", body)]
+        rows = [
+            [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)]
+            for row in re.findall(r"<tbody>.*?</tbody>", body, re.DOTALL)[0].split("</tr>")
+            if "<td" in row
+        ]
+        width = len(rows[0]) if rows else len(head)
+        tables.append(pd.DataFrame(rows, columns=head[-width:] if rows else head))
+    return tables
+
+
+def _intervals(text: str) -> list[tuple[str, str]]:
+    """Every interval the page states: '[a%, b%]' in tables, '95% 区间 a–b' in text."""
+    pairs = re.findall(r"\[(-?[\d.,]+%?), (-?[\d.,]+%?)\]", text)
+    pairs += re.findall(r"95% 区间 (-?[\d.,]+%?)–(-?[\d.,]+%?)", text)
+    return pairs
+
+
+def _check_honest(page, evaluated: bool = True) -> str:
+    """No zero-width interval; each quantity one number; returns the DOM text."""
+    text = _dom_text(page)
+    dom = browser.dump_dom(page)
+    pairs = _intervals(text)
+    assert not evaluated or len(pairs) >= 5, "the page states fewer intervals than it should"
+    for low, high in pairs:
+        assert low != high, f"a zero-width interval: {low}–{high}"
+    overview = text.split("信用风险分类结果")[0]
+    if evaluated:
+        # one finding rate: the summary card, the plain-language finding and the table's 合计
+        rates = set(re.findall(r"检出率 ([\d.]+%)", overview))
+        assert len(rates) == 1, rates
+        tables = _dom_tables(dom)
+        per_grade = next(t for t in tables if "检出率 [95% 区间]²" in t.columns)
+        total = per_grade[per_grade["等级"] == "合计"].iloc[0]
+        assert total["检出率 [95% 区间]²"].startswith(rates.pop())
+        # one frame size per grade: the design table and the per-grade table agree
+        design = next(t for t in tables if "抽取比例（占名录）" in t.columns).set_index("等级")
+        shown = per_grade.set_index("等级")
+        for grade in design.index:
+            assert design.at[grade, "抽查名录户数"] == shown.at[grade, "抽查名录户数"], grade
+        # one graded count per grade: the grade distribution and the per-grade table agree
+        distribution = next(t for t in tables if "企业数（户）" in t.columns).set_index("等级")
+        for grade in distribution.index:
+            assert distribution.at[grade, "企业数（户）"] == shown.at[grade, "分类户数"], grade
+        # one uniform expectation and one lift, wherever they are said
+        uniform = set(re.findall(r"(?:预期发现问题|预期发现) ([\d,]+) 户", text))
+        assert len(uniform) == 1, uniform
+        lifts = set(re.findall(r"([\d.]+) 倍", overview)) | set(
+            re.findall(r"提升倍数 ([\d.]+)", text)
+        )
+        assert len(lifts) <= 1, lifts
+    return text
+
+
+def test_leadership_pages_state_honest_figures_in_chromium(built_report):
+    """The first and a later month, as Chromium shows them (fabricated inputs)."""
+    path, _, summary, first, _ = built_report
+    later = _check_honest(path)
+    assert "同一方案（同样比例与规则），按真实风险分级" in later  # the same-plan oracle
+    assert "现有模型已实现" in later
+    assert f"{summary['lift']['lift']['value']:.2f} 倍" in later
+    opening = _check_honest(first)
+    assert "首个分类月份" in opening and "新增" not in opening.split("信用风险分类结果")[0]
+
+
+def test_first_month_of_the_real_stages_states_honest_figures(prepared_home, monkeypatch, tmp_path):
+    """The notebook home's one month, run through every real stage with the demo provider."""
+    from conftest import NOTEBOOK_MONTH
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(prepared_home))
+    inputs = leadership_report.load_inputs(NOTEBOOK_MONTH)
+    page = tmp_path / "leadership.html"
+    page.write_text(leadership_report.render_html(inputs), encoding="utf-8")
+    text = _check_honest(page)
+    assert "首个分类月份" in text and "违法率" not in text.replace("不等于违法率", "")
+    assert "同一方案（同样比例与规则），按真实风险分级" in text  # the same-plan oracle (demo)

@@ -101,9 +101,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    """Generate a synthetic city."""
+    """Generate a synthetic city (the demo, or one unlike it: see ``CityProfile``)."""
     from workbench import cycle
+    from workbench.demo.synth.profile import OPTIONAL_TABLES, CityProfile
+    from workbench.errors import ParameterError
 
+    absent = tuple(t.strip() for t in args.without.split(",") if t.strip())
+    unknown = [t for t in absent if t not in OPTIONAL_TABLES]
+    if unknown:
+        raise ParameterError(
+            f"--without {', '.join(unknown)}: allowed {', '.join(OPTIONAL_TABLES)}"
+        )
+    if args.history is not None and not 1 <= args.history <= args.months:
+        raise ParameterError(f"--history must lie in 1..--months ({args.months})")
+    profile = CityProfile(
+        place=args.place,
+        industry_mix=args.industry_mix,
+        risk=args.risk,
+        history_months=args.history,
+        absent=absent,
+    )
     return cycle.generate_city(
         out=args.out,
         entities=args.entities,
@@ -112,6 +129,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         end=args.end,
         messy=args.messy,
         errors=args.errors,
+        profile=profile,
     )
 
 
@@ -170,8 +188,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     # a service manager (or a test) stops us with SIGTERM: leave through the context
     # manager so the server it started (its own process group) stops too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with governance.MLflowServer(port=args.port) as server:
-        print(f"MLflow UI on {server.url} (store {governance.tracking_uri()}; Ctrl-C stops it)")
+    server = governance.MLflowServer(
+        args.backend_store_uri or None, args.artifact_root or None, host=args.host, port=args.port
+    )
+    with server:
+        store = governance.redact_uri(server.backend_uri)
+        print(f"MLflow UI on {server.url} (store {store}; Ctrl-C stops it)")
         with contextlib.suppress(KeyboardInterrupt):
             server.wait()
     return 0
@@ -193,7 +215,12 @@ def _add_tools(sub) -> None:
 
     p = sub.add_parser("synth", description=TOOLS["synth"][1])
     p.add_argument("--entities", type=int, default=100_000, help="enterprises in the city")
-    p.add_argument("--months", type=int, default=36, help="months of history")
+    p.add_argument(
+        "--months",
+        type=int,
+        default=36,
+        help="months the hidden truth covers (events start in 2014 unless --history)",
+    )
     p.add_argument("--seed", type=int, default=2026, help="seed (same seed, same bytes)")
     p.add_argument("--end", default="2026-10-31", help="last day of the window (the snapshot)")
     p.add_argument("--out", help="output folder (default: data/city)")
@@ -209,6 +236,37 @@ def _add_tools(sub) -> None:
         metavar="SHARE",
         help="corrupt this share of event rows on purpose (e.g. 0.002), "
         "listed in _truth/injected_errors.csv",
+    )
+    p.add_argument(
+        "--history",
+        type=int,
+        metavar="MONTHS",
+        help="the export holds only the last MONTHS months of events (default: since 2014)",
+    )
+    p.add_argument(
+        "--without",
+        default="",
+        metavar="TABLES",
+        help="tables the bureau does not have, comma-separated (e.g. judicial,licenses)",
+    )
+    p.add_argument(
+        "--place",
+        default="pingdingshan",
+        choices=("pingdingshan", "tonghua"),
+        help="the prefecture: its counties, codes and names",
+    )
+    p.add_argument(
+        "--industry-mix",
+        default="default",
+        choices=("default", "industrial", "services"),
+        help="the mix of industries",
+    )
+    p.add_argument(
+        "--risk",
+        default="default",
+        choices=("default", "events", "attributes", "latent"),
+        help="what drives the hidden risk: the demo's mix, past events, register "
+        "attributes, or mostly latent",
     )
     p.set_defaults(func=cmd_synth)
 
@@ -236,7 +294,24 @@ def _add_tools(sub) -> None:
     p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("ui", description=TOOLS["ui"][1])
-    p.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
+    p.add_argument("--port", type=int, default=5000, help="port on the loopback host")
+    p.add_argument(
+        "--host", default="127.0.0.1", choices=LOOPBACK, help="loopback address to listen on"
+    )
+    p.add_argument(
+        "--backend-store-uri",
+        default="",
+        metavar="URI",
+        help="runs and registry: postgresql://user@host/db for the shared store "
+        "(default: $WORKBENCH_MLFLOW_URI, else the local mlflow/mlflow.db)",
+    )
+    p.add_argument(
+        "--artifact-root",
+        default="",
+        metavar="DIR",
+        help="artifact folder every reviewer's machine reaches (default: "
+        "$WORKBENCH_MLFLOW_ARTIFACTS, else mlflow/artifacts)",
+    )
     p.set_defaults(func=cmd_ui)
 
 

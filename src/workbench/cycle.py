@@ -145,7 +145,8 @@ def run_cycle(settings: CycleSettings, echo: Callable[[str], None] = print) -> d
                 record(ctx, outcome.summary, echo)
         retrain = ctx.retrain_reason
         done[month] = ctx.record
-    leadership.build_index()
+    with workspace.owner_only():  # like every stage's output
+        leadership.build_index()
     return {"months": done, "seconds": round(progress.elapsed(), 1)}
 
 

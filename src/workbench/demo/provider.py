@@ -8,7 +8,8 @@ pipeline finds it by name and never imports this package. It supplies:
 - the ceilings of a trained model on its validation rows (the label's Bayes limit and
   the true violation risk's AUC);
 - the oracle of an evaluation: what the same number of inspections would find knowing
-  the truth.
+  the truth — over a uniform draw of the eligible frame, under the same plan with grades
+  by the true risk, and unconstrained (:mod:`workbench.demo.oracle`).
 
 On data without a truth (a bureau's export) every hook returns nothing.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench import workspace
@@ -68,7 +70,13 @@ class DemoProvider:
     def evaluation_extras(
         self, plan: PlanFolder, units: pd.DataFrame, population: pd.DataFrame | None
     ) -> dict:
-        """The oracle: the same number of inspections with the true probabilities."""
+        """The oracle: the same inspections knowing the truth, under the same plan too.
+
+        Gives the uniform draw over the eligible frame, the plan's expectation, the same
+        plan with grades by the true risk (``same_plan_expected``, ``captured_share``) and
+        the unconstrained top-m figures (:mod:`workbench.demo.oracle`). When the plan or
+        its inputs cannot be found again, ``same_plan_note`` says why.
+        """
         from workbench.demo import inspections
         from workbench.demo.oracle import oracle
 
@@ -76,11 +84,103 @@ class DemoProvider:
         if truth is None or population is None or units.empty:
             return {}
         day = pd.to_datetime(units["inspected_on"]).median()
-        state = inspections.truth_state(truth, population["uscc"], day)
-        inspected = state.set_index("uscc").loc[units["uscc"].astype(str)]
-        figures = oracle(inspected, state, int(units["found"].sum()))
+        state = inspections.truth_state(truth, population["uscc"], day).set_index("uscc")
+        inspected = state.loc[units["uscc"].astype(str)]
+        model, perfect, pool, note = _same_plan(plan, state)
+        if model is None:  # the plan cannot be redone: its sample's own truth, the whole register
+            model = {"drawn": 0, "expected": 0.0, "frame": 0, "frame_mean": np.nan}
+            pool = state
+        figures = oracle(inspected, int(units["found"].sum()), model, perfect, pool)
         figures["truth_month"] = f"{state['truth_month'].iloc[0]:%Y-%m}"
+        if note:
+            figures["same_plan_note"] = note
         return {"oracle": figures}
+
+
+def _same_plan(plan: PlanFolder, state: pd.DataFrame):
+    """The plan redone on the model's grades and on grades by the true risk.
+
+    Returns ``(model, perfect, pool, note)``: :func:`expected_under_plan` of both, the
+    truth of the enterprises the plan could inspect at all, and a note when the plan
+    cannot be redone (then the first three are None).
+    """
+    from fractions import Fraction
+
+    from workbench.demo.oracle import expected_under_plan, true_risk_grades
+    from workbench.sampling import population as pop_mod
+    from workbench.sampling.design import GRADE_COLUMNS
+    from workbench.sampling.plan import GradeRule, PlanError, load_plan
+    from workbench.stages import sample as sample_stage
+
+    ws = workspace.current()
+    record = plan.draw()
+    spec = None
+    for name in (record.get("plan_id"), Path(str((record.get("plan") or {}).get("file"))).stem):
+        try:
+            candidate = load_plan(str(name))
+        except (PlanError, OSError, ValueError):
+            continue
+        if candidate.sha256 == (record.get("plan") or {}).get("sha256"):
+            spec = candidate
+            break
+    grades = ws.grades.at(plan.month)
+    ingest = ws.ingest.at(plan.month)
+    if spec is None or not grades.exists() or not ingest.exists():
+        return None, None, None, "the plan file or its grades/ingest were not found again"
+    frame = grades.read_grades(columns=list(GRADE_COLUMNS)).reset_index(drop=True)
+    summary = grades.maybe_json("summary") or {}
+    order = [str(g) for g in (summary.get("scheme") or {}).get("grades", [])]
+    order = order or sorted(frame["grade"].astype(str).unique())
+    rules = dict(spec.grades)
+    if spec.budget is not None and spec.budget.apply:  # drawn with the proposal's ratios
+        strata = plan.read_csv("strata").drop_duplicates("grade").set_index("grade")["ratio"]
+        rules = {
+            g: GradeRule(
+                Fraction(float(strata[g])).limit_denominator(10**7), r.min, r.max, r.triggered_only
+            )
+            for g, r in rules.items()
+            if g in strata.index
+        }
+    tables = {
+        name: ingest.read_table(name)
+        for name in sample_stage.INPUT_TABLES
+        if ingest.has_table(name)
+    }
+    snapshot = pd.Timestamp(record["snapshot"])
+    earlier = sample_stage._read_earlier(sample_stage.earlier_task_lists(plan.month))
+    inside = pop_mod.population_mask(
+        frame, spec.population, snapshot, tables.get("enterprises"), tables.get("licenses")
+    )
+    members = frame.loc[inside].reset_index(drop=True)
+    uscc = members["uscc"].astype(str)
+    excluded = pop_mod.recently_inspected(
+        uscc,
+        tuple(i.name for i in spec.items),
+        snapshot,
+        spec.same_item_months,
+        tables.get("inspections"),
+        earlier,
+    )
+    triggered = pop_mod.trigger_reasons(uscc, tables, spec.triggers, snapshot).notna().to_numpy()
+    truth = state.reindex(uscc)
+    q = truth["finding_probability"].fillna(0).to_numpy(dtype=float)
+    regions = members["region_code"] if spec.by_region else None
+    model = expected_under_plan(members["grade"], q, excluded, triggered, rules, regions)
+    risk = state.reindex(frame["uscc"].astype(str))["p_violation"].reset_index(drop=True)
+    whole = true_risk_grades(frame["grade"], risk, order)
+    perfect = expected_under_plan(
+        whole[inside].reset_index(drop=True), q, excluded, triggered, rules, regions
+    )
+    pool = truth[~excluded].reset_index()
+    note = ""
+    recorded = {
+        h: c
+        for h, c in (record.get("counts", {}).get("by_stratum") or {}).items()
+        if c["population"]
+    }
+    if recorded and recorded != model["strata"]:
+        note = "the plan redone on the model's grades differs from the recorded draw"
+    return model, perfect, pool, note
 
 
 def describe_truth(ingest: IngestFolder) -> str:

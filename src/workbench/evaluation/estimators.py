@@ -121,7 +121,9 @@ def stratum_variance(beta, gamma, num, den, m, adjust: float | None = None) -> n
             d = np.where(m > 0, den / np.where(m > 0, m, 1), 0.0)
         p = (num + adjust) / (den + 2 * adjust)
         per_unit = (
-            beta**2 * d * p * (1 - d * p) + gamma**2 * d * (1 - d) + 2 * beta * gamma * d * p * (1 - d)
+            beta**2 * d * p * (1 - d * p)
+            + gamma**2 * d * (1 - d)
+            + 2 * beta * gamma * d * p * (1 - d)
         )
         return (m * per_unit).sum(axis=-1)
     total = beta * num + gamma * den
@@ -162,6 +164,7 @@ def ratio_arrays(N, m, num, den, z: float = Z) -> dict[str, np.ndarray]:
         m: inspected units per stratum (all, inside the domain or not).
         num: the numerator's count per stratum inside the domain (findings).
         den: the denominator's count per stratum inside the domain (verdicts).
+        z: the normal quantile of the interval.
 
     Returns:
         ``value``, ``se``, ``low``, ``high`` and ``trials`` (Σ den), as arrays over the
@@ -189,7 +192,10 @@ def lift_arrays(N, m, found, z: float = Z) -> dict[str, np.ndarray]:
     """Findings per inspection: the plan (A) against a uniform draw over the frame (B).
 
     Args:
-        N: frame size per stratum; m: inspected units; found: findings (per stratum).
+        N: frame size per stratum.
+        m: inspected units per stratum.
+        found: findings per stratum.
+        z: the normal quantile of the interval.
 
     Returns:
         Arrays: ``plan`` (A), ``uniform`` (B) with ``uniform_low/high`` (Wilson at the
@@ -340,8 +346,11 @@ def design_units(matched: pd.DataFrame, strata: pd.DataFrame) -> pd.DataFrame:
 
 
 def stratum_counts(units: pd.DataFrame, domain: np.ndarray | None = None) -> pd.DataFrame:
-    """Per stratum: ``N``, ``m`` (all inspected units), and inside ``domain`` the
-    inspected units ``m_d``, verdicts ``k`` and findings ``y`` — the estimators' input."""
+    """Per stratum, the estimators' input.
+
+    ``N`` (frame size), ``m`` (all inspected units) and, inside ``domain``, the inspected
+    units ``m_d``, verdicts ``k`` and findings ``y``.
+    """
     d = np.ones(len(units), bool) if domain is None else np.asarray(domain, bool)
     frame = pd.DataFrame(
         {
@@ -359,8 +368,10 @@ def stratum_counts(units: pd.DataFrame, domain: np.ndarray | None = None) -> pd.
 
 
 def domain_ratio(units: pd.DataFrame, domain: np.ndarray, what: str = "rate") -> Estimate:
-    """The frame's finding rate (``rate``: findings ÷ verdicts) or no-verdict share
-    (``no_verdict``: results without a verdict ÷ results) over a domain (e.g. a grade)."""
+    """The frame's finding rate or no-verdict share over a domain (e.g. a grade).
+
+    ``rate``: findings ÷ verdicts; ``no_verdict``: results without a verdict ÷ results.
+    """
     c = stratum_counts(units, domain)
     if what == "rate":
         num, den = c["y"], c["k"]

@@ -208,7 +208,14 @@ def attach_inclusion_probabilities(
 
 
 #: Task-list columns the calibration reads (``snapshot`` and ``plan_id`` tell draws apart).
-CALIBRATION_TASK_COLUMNS = ("task_id", "plan_id", "snapshot", "uscc", "grade", "inclusion_probability")
+CALIBRATION_TASK_COLUMNS = (
+    "task_id",
+    "plan_id",
+    "snapshot",
+    "uscc",
+    "grade",
+    "inclusion_probability",
+)
 
 
 def calibrated_finding_rates(
@@ -253,21 +260,29 @@ def calibrated_finding_rates(
         & (dates <= snapshot)
     ]
     design = tasks[list(CALIBRATION_TASK_COLUMNS)].drop_duplicates("task_id")
-    joined = recent[["task_id", "found_problem"]].assign(
-        task_id=recent["task_id"].astype(str)
-    ).merge(design.assign(task_id=design["task_id"].astype(str)), on="task_id", how="inner")
+    joined = (
+        recent[["task_id", "found_problem"]]
+        .assign(task_id=recent["task_id"].astype(str))
+        .merge(design.assign(task_id=design["task_id"].astype(str)), on="task_id", how="inner")
+    )
     if joined.empty:
         return empty
     joined["y"] = joined["found_problem"].astype("boolean").fillna(False).astype(bool)
     per = joined.groupby(
-        [joined["plan_id"].astype(str), pd.to_datetime(joined["snapshot"]), joined["uscc"].astype(str)]
+        [
+            joined["plan_id"].astype(str),
+            pd.to_datetime(joined["snapshot"]),
+            joined["uscc"].astype(str),
+        ]
     ).agg(
         grade=("grade", "first"),
         y=("y", "any"),
         pi=("inclusion_probability", "first"),
     )
     w = inclusion_weights(per["pi"])
-    frame = pd.DataFrame({"grade": per["grade"].astype(str).to_numpy(), "y": per["y"].to_numpy(), "w": w})
+    frame = pd.DataFrame(
+        {"grade": per["grade"].astype(str).to_numpy(), "y": per["y"].to_numpy(), "w": w}
+    )
     frame["wy"] = frame["w"] * frame["y"]
     out = frame.groupby("grade").agg(
         inspected=("y", "size"), found=("y", "sum"), represented=("w", "sum"), wy=("wy", "sum")

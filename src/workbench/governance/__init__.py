@@ -1,8 +1,9 @@
 """Model governance (模型治理) in MLflow: every run recorded, promotion only through gates.
 
-Every training, grading and health check is one MLflow run in the experiment
-``workbench-<family>``, tagged with the git commit and the configuration fingerprint; the
-grading model (score, PD, grade) is registered as ``workbench-<family>``, and the alias
+Every training, grading and health check is one MLflow run, in one experiment per purpose
+(``workbench-<family>``, ``workbench-<family>-grading``, ``workbench-<family>-monitoring``),
+tagged with the git commit and the configuration fingerprint; the grading model (score,
+PD, grade) is registered as ``workbench-<family>``, and the alias
 ``champion`` (在用模型) moves only when a run passes the gates of ``gates.yaml``.
 
 One job per module:
@@ -38,11 +39,17 @@ from workbench.governance.registry import (
     model_name,
     resolve_alias,
 )
-from workbench.governance.server import LOOPBACK, MLflowServer, free_port
+from workbench.governance.server import BACKENDS, LOOPBACK, MLflowServer, free_port, redact_uri
 from workbench.governance.tracking import (
+    ARTIFACTS_VARIABLE,
     FAMILY_TAG,
+    KIND_ML,
+    KIND_TAG,
     MODEL_CODE,
     MODEL_PREFIX,
+    PURPOSE_TAG,
+    PURPOSES,
+    STAGE_PURPOSE,
     URI_VARIABLE,
     OpenRun,
     TrainingRun,
@@ -61,15 +68,23 @@ from workbench.governance.tracking import (
     open_run,
     store,
     tracking_uri,
+    training_run_name,
 )
 
 __all__ = [
+    "ARTIFACTS_VARIABLE",
+    "BACKENDS",
     "CHALLENGER",
     "CHAMPION",
     "FAMILY_TAG",
+    "KIND_ML",
+    "KIND_TAG",
     "LOOPBACK",
     "MODEL_CODE",
     "MODEL_PREFIX",
+    "PURPOSES",
+    "PURPOSE_TAG",
+    "STAGE_PURPOSE",
     "URI_VARIABLE",
     "GateCheck",
     "GateConfigError",
@@ -102,7 +117,9 @@ __all__ = [
     "model_signature",
     "open_run",
     "promote",
+    "redact_uri",
     "resolve_alias",
     "store",
     "tracking_uri",
+    "training_run_name",
 ]

@@ -4,7 +4,9 @@ Promotion sets the alias ``champion`` (在用模型) on a run's registered versi
 run passes every gate of ``gates.yaml`` (the bureau's copy in ``conf/``, else the packaged
 default); the champion it replaces becomes ``challenger`` (挑战者模型). Scoring reads
 ``models:/workbench-<family>@champion``, so grades always come from a model that passed.
-Every attempt, passed or not, is written on the version as the tag ``gates``.
+Every attempt, passed or not, is written on the version as the tag ``gates`` and on the
+training run as one tag per gate (``gate.auc_min`` = ``passed: valid_auc 0.74 ≥ 0.65``) plus
+``gates`` = ``passed`` / ``failed``, so reviewers see and filter verdicts in the run list.
 """
 
 from __future__ import annotations
@@ -43,13 +45,30 @@ class GateCheck:
     passed: bool
 
     @property
+    def verdict(self) -> str:
+        """``passed``, ``failed`` or ``off`` (a gate switched off in ``gates.yaml``)."""
+        if self.threshold is None:
+            return "off"
+        return "passed" if self.passed else "failed"
+
+    @property
+    def shown_value(self) -> str:
+        """The run's value to four significant digits, or ``not logged``."""
+        return "not logged" if self.value is None else f"{self.value:.4g}"
+
+    @property
     def message(self) -> str:
         """E.g. ``gate valid_auc ≥ 0.65 failed: 0.612``."""
-        verdict = "passed" if self.passed else "failed"
         if self.threshold is None:
             return f"gate {self.gate} skipped (switched off)"
-        shown = "not logged" if self.value is None else f"{self.value:.4g}"
-        return f"gate {self.metric} {self.op} {self.threshold:g} {verdict}: {shown}"
+        return f"gate {self.metric} {self.op} {self.threshold:g} {self.verdict}: {self.shown_value}"
+
+    @property
+    def tag(self) -> str:
+        """The run tag's value, e.g. ``passed: valid_auc 0.74 ≥ 0.65``."""
+        if self.threshold is None:
+            return "off: switched off in gates.yaml"
+        return f"{self.verdict}: {self.metric} {self.shown_value} {self.op} {self.threshold:g}"
 
 
 @dataclass(frozen=True)
@@ -159,18 +178,16 @@ class PromotionResult:
 
     @property
     def message(self) -> str:
-        """One paragraph for the CLI: what happened and why."""
+        """For the CLI: the verdict, then every gate with the run's value and the threshold."""
         if self.promoted:
-            text = f"{self.model_name} version {self.version} is now @{self.alias}"
+            head = f"{self.model_name} version {self.version} is now @{self.alias}"
             if self.challenger:
-                text += f"; version {self.challenger} is now @{CHALLENGER}"
-            return text + "."
-        held = f"version {self.previous}" if self.previous else "no version"
-        lines = [
-            f"run {self.run_id} not promoted; @{self.alias} stays on {held}:",
-            *(f"  {c.message}" for c in self.failures),
-        ]
-        return "\n".join(lines)
+                head += f"; version {self.challenger} is now @{CHALLENGER}"
+            head += "; gates (晋级门槛):"
+        else:
+            held = f"version {self.previous}" if self.previous else "no version"
+            head = f"run {self.run_id} not promoted; @{self.alias} stays on {held}; gates:"
+        return "\n".join([head, *(f"  {c.message}" for c in self.checks)])
 
 
 class PromotionError(WorkbenchError):
@@ -233,6 +250,7 @@ def promote(
             "gates",
             "passed" if passed else "; ".join(c.message for c in result.failures),
         )
+        _tag_verdicts(client, run_id, checks, passed)
         if not passed:
             return result
         if previous is not None and previous != result.version:
@@ -241,6 +259,15 @@ def promote(
         client.set_registered_model_alias(name, alias, result.version)
         result.promoted = True
         return result
+
+
+def _tag_verdicts(client: MlflowClient, run_id: str, checks: list[GateCheck], passed: bool):
+    """Each gate's verdict as a tag on the training run (the latest attempt wins)."""
+    from mlflow.entities import RunTag
+
+    tags = [RunTag(f"gate.{c.gate}", c.tag) for c in checks]
+    tags.append(RunTag("gates", "passed" if passed else "failed"))
+    client.log_batch(run_id, tags=tags)
 
 
 def _known_runs(client: MlflowClient, per_experiment: int = 5) -> str:

@@ -4,6 +4,12 @@
 port and the store. The server therefore starts in its own process group, and stopping it
 signals the whole group. Only loopback hosts are allowed: the store holds grades that are
 internal (内部参考，不对外公开).
+
+A bureau's shared store (共享存储) is a PostgreSQL database with an artifact folder every
+reviewer's machine mounts: each reviewer runs ``workbench ui --backend-store-uri
+postgresql://user@db-host/mlflow --artifact-root /mnt/mlflow-artifacts`` on their own
+loopback, and analysts log to the same database (``WORKBENCH_MLFLOW_URI`` and
+``WORKBENCH_MLFLOW_ARTIFACTS``, see :mod:`~workbench.governance.tracking`).
 """
 
 from __future__ import annotations
@@ -24,6 +30,19 @@ from workbench.errors import ConfigError, ParameterError
 from workbench.governance.tracking import URI_VARIABLE, artifact_root, is_server, tracking_uri
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: backend stores the workbench runs MLflow on (a local file, or the shared database)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***``, for printing and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -67,6 +86,12 @@ class MLflowServer:
         if is_server(self.backend_uri):
             raise ConfigError(
                 f"{URI_VARIABLE} points at a server ({self.backend_uri}); open it instead"
+            )
+        scheme = self.backend_uri.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in BACKENDS:
+            raise ParameterError(
+                f"backend store {redact_uri(self.backend_uri)!r} is not supported; allowed: "
+                "sqlite:///<absolute path> or postgresql://user@host[:port]/database"
             )
         self.artifacts = Path(artifacts) if artifacts else artifact_root()
         self.host, self.port = host, port or free_port(host)

@@ -10,6 +10,13 @@ paths are absolute because MLflow records them, and relative sqlite URIs would r
 against whatever folder a notebook runs in). ``WORKBENCH_MLFLOW_URI`` switches to a
 tracking server. Nothing is ever logged to MLflow's ``Default`` experiment, whose artifacts
 land in ``./mlruns`` of the current folder.
+
+Each family has one experiment per purpose, so a reviewer finds each kind of run in its
+own list: ``workbench-<family>`` (training 模型训练, the registered model's name too),
+``workbench-<family>-grading`` (monthly grading 月度评级) and
+``workbench-<family>-monitoring`` (health 模型监测). All are created as machine-learning
+experiments (tag ``mlflow.experimentKind``), so the MLflow UI opens them on their runs
+rather than on GenAI traces.
 """
 
 from __future__ import annotations
@@ -43,9 +50,20 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 log = logging.getLogger(__name__)
 
 URI_VARIABLE = "WORKBENCH_MLFLOW_URI"
+ARTIFACTS_VARIABLE = "WORKBENCH_MLFLOW_ARTIFACTS"
 MODEL_PREFIX = "workbench-"
 FAMILY_TAG = "workbench.family"
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
+PURPOSE_TAG = "workbench.purpose"
+#: purpose → (what the experiment holds, in Chinese and English)
+PURPOSES = {
+    "training": "模型训练 training runs: metrics, evidence, the registered model, gate verdicts",
+    "grading": "月度评级 monthly grading runs: grade distribution (aggregates only)",
+    "monitoring": "模型监测 monthly health runs: PSI, migration, retraining advice",
+}
+STAGE_PURPOSE = {"train": "training", "grade": "grading", "health": "monitoring"}
+#: MLflow 3's experiment type; "custom_model_development" makes the UI open on runs
+KIND_TAG, KIND_ML = "mlflow.experimentKind", "custom_model_development"
 _URI_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 _PARAM_MAX = 6000  # MLflow's cap on a parameter value
 _BATCH_PARAMS, _BATCH_METRICS = 100, 1000  # MLflow's caps per log_batch call
@@ -55,9 +73,9 @@ _BATCH_PARAMS, _BATCH_METRICS = 100, 1000  # MLflow's caps per log_batch call
 def tracking_uri() -> str:
     """Where runs and the model registry live.
 
-    ``$WORKBENCH_MLFLOW_URI`` when set (e.g. ``http://127.0.0.1:5000`` for a shared
-    server), else the local store ``sqlite:///<repo>/mlflow/mlflow.db`` (absolute; the
-    folder is created).
+    ``$WORKBENCH_MLFLOW_URI`` when set (e.g. ``http://127.0.0.1:5000`` for a tracking
+    server, ``postgresql://user@db-host/mlflow`` for the shared database), else the local
+    store ``sqlite:///<repo>/mlflow/mlflow.db`` (absolute; the folder is created).
     """
     env = os.environ.get(URI_VARIABLE, "").strip()
     if env:
@@ -68,13 +86,27 @@ def tracking_uri() -> str:
 
 
 def artifact_root() -> Path:
-    """Absolute folder for the local store's artifacts: ``<repo>/mlflow/artifacts``."""
+    """Absolute folder for artifacts logged straight to a store (not through a server).
+
+    ``$WORKBENCH_MLFLOW_ARTIFACTS`` when set (the folder every machine of a shared
+    PostgreSQL store mounts), else ``<repo>/mlflow/artifacts``.
+    """
+    env = os.environ.get(ARTIFACTS_VARIABLE, "").strip()
+    if env:
+        return Path(env).expanduser().resolve()
     return workspace.repo_root() / "mlflow" / "artifacts"
 
 
-def experiment_name(family: str) -> str:
-    """``workbench-<family>``: the family's experiment, and its registered model's name."""
-    return f"{MODEL_PREFIX}{family}"
+def experiment_name(family: str, purpose: str = "training") -> str:
+    """The experiment of a family's runs of one purpose (see :data:`PURPOSES`).
+
+    ``workbench-<family>`` for training (also the registered model's name),
+    ``workbench-<family>-<purpose>`` for grading and monitoring.
+    """
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose {purpose!r} is not one of {', '.join(PURPOSES)}")
+    base = f"{MODEL_PREFIX}{family}"
+    return base if purpose == "training" else f"{base}-{purpose}"
 
 
 def is_server(uri: str) -> bool:
@@ -116,30 +148,39 @@ def store() -> Iterator[MlflowClient]:
                 os.environ[key] = value
 
 
-def ensure_experiment(family: str) -> str:
-    """The id of the experiment ``workbench-<family>``, created on first use.
+def ensure_experiment(family: str, purpose: str = "training") -> str:
+    """The id of the family's experiment for ``purpose``, created on first use.
 
-    Against the local store it is created with ``artifact_location=<artifact_root>/<family>``
-    (absolute); against a server the server's own artifact root applies, since a local path
-    would mean nothing on another machine.
+    Against the local store it is created with
+    ``artifact_location=<artifact_root>/<family>[-<purpose>]`` (absolute); against a server
+    the server's own artifact root applies, since a local path would mean nothing on
+    another machine.
     """
     with store() as client:
-        return _ensure_experiment(client, family)
+        return _ensure_experiment(client, family, purpose)
 
 
-def _ensure_experiment(client: MlflowClient, family: str) -> str:
-    name = experiment_name(family)
+def _ensure_experiment(client: MlflowClient, family: str, purpose: str = "training") -> str:
+    name = experiment_name(family, purpose)
     found = client.get_experiment_by_name(name)
     if found is not None:
         if found.lifecycle_stage == "deleted":
             client.restore_experiment(found.experiment_id)
+        if found.tags.get(KIND_TAG) != KIND_ML:  # a store from before: mark it once
+            client.set_experiment_tag(found.experiment_id, KIND_TAG, KIND_ML)
         return found.experiment_id
     location = None
     if not is_server(tracking_uri()):
-        folder = artifact_root() / family
+        folder = artifact_root() / name.removeprefix(MODEL_PREFIX)
         folder.mkdir(parents=True, exist_ok=True)
         location = folder.as_uri()
-    return client.create_experiment(name, artifact_location=location, tags={FAMILY_TAG: family})
+    tags = {
+        FAMILY_TAG: family,
+        PURPOSE_TAG: purpose,
+        KIND_TAG: KIND_ML,
+        "mlflow.note.content": f"{family}: {PURPOSES[purpose]}",
+    }
+    return client.create_experiment(name, artifact_location=location, tags=tags)
 
 
 # ------------------------------------------------------------------------- what a run says
@@ -265,26 +306,29 @@ class OpenRun:
 def open_run(
     family: str,
     *,
+    purpose: str | None = None,
     run_name: str | None = None,
     tags: Mapping | None = None,
     params: Mapping | None = None,
 ) -> Iterator[OpenRun]:
-    """A new run in ``workbench-<family>``, ended ``FINISHED``, or ``FAILED`` on any error.
+    """A new run in the family's experiment, ended ``FINISHED``, or ``FAILED`` on any error.
 
-    The run is tagged with ``git_commit`` and the family (``tags`` may add or override)
-    and gets :func:`config_params`, then ``params`` (the configuration fingerprint wins
-    over a same-named key in ``params``). A Ctrl-C ends it ``KILLED``. Training, grading
-    and health runs all open here, so none can be left ``RUNNING`` by a crash.
+    ``purpose`` picks the experiment (:func:`experiment_name`); by default it follows the
+    ``stage`` tag (``train`` → training, ``grade`` → grading, ``health`` → monitoring;
+    anything else → training). The run is tagged with ``git_commit``, the family and the
+    purpose (``tags`` may add or override) and gets :func:`config_params`, then ``params``
+    (the configuration fingerprint wins over a same-named key in ``params``). A Ctrl-C
+    ends it ``KILLED``. Training, grading and health runs all open here, so none can be
+    left ``RUNNING`` by a crash. Runs are never nested across experiments: a run that
+    refers to another (the champion's training run) names it in a tag.
     """
     from mlflow.entities import RunStatus
 
-    run_tags = {
-        "git_commit": git_commit(),
-        FAMILY_TAG: family,
-        **{str(k): str(v) for k, v in (tags or {}).items()},
-    }
+    given = {str(k): str(v) for k, v in (tags or {}).items()}
+    purpose = purpose or STAGE_PURPOSE.get(given.get("stage", ""), "training")
+    run_tags = {"git_commit": git_commit(), FAMILY_TAG: family, PURPOSE_TAG: purpose, **given}
     with store() as client:
-        experiment_id = _ensure_experiment(client, family)
+        experiment_id = _ensure_experiment(client, family, purpose)
         created = client.create_run(experiment_id, run_name=run_name, tags=run_tags)
         run = OpenRun(client, created.info.run_id, experiment_id)
         try:
@@ -401,7 +445,8 @@ def log_training_run(
             signature is built from their columns and from the model's output on them; the
             first five are stored with the model.
         tags: extra run tags (``git_commit``, the family and ``stage=train`` are added).
-        run_name: MLflow's display name (MLflow invents one otherwise).
+        run_name: the display name; by default :func:`training_run_name` (family, scheme,
+            last validation month), never one of MLflow's invented names.
 
     Returns:
         The run id, the registered model name and the new version.
@@ -422,8 +467,11 @@ def log_training_run(
         **(tags or {}),
     }
     name = experiment_name(model.family)  # the registered model shares the family's name
+    run_name = run_name or training_run_name(model, params)
     with (
-        open_run(model.family, run_name=run_name, tags=run_tags, params=params) as run,
+        open_run(
+            model.family, purpose="training", run_name=run_name, tags=run_tags, params=params
+        ) as run,
         tempfile.TemporaryDirectory(prefix="workbench-model-") as tmp,
     ):
         run.client.log_dict(run.run_id, json.loads(json.dumps(params, default=str)), "params.json")
@@ -444,6 +492,18 @@ def log_training_run(
                 await_registration_for=0,
             )
     return TrainingRun(run.run_id, name, str(info.registered_model_version), run.experiment_id)
+
+
+def training_run_name(model: GradingModel, params: Mapping) -> str:
+    """``train-<family>-<scheme>-<YYYY-MM>``: what a training run is, at a glance.
+
+    The month is the last validation snapshot (the newest data the model was judged
+    on), else ``validation_from``; left out when the parameters name neither.
+    """
+    scheme = getattr(getattr(model.scheme, "scheme", None), "id", None) or params.get("scheme")
+    snapshots = params.get("valid_snapshots") or []
+    when = str(snapshots[-1] if snapshots else params.get("validation_from") or "")[:7]
+    return "-".join(str(p) for p in ("train", model.family, scheme, when) if p)
 
 
 def _artifact_items(artifacts) -> list[tuple[str, Path]]:
@@ -469,10 +529,11 @@ def log_grading_run(
     artifacts: list[Path],
     tags: Mapping | None = None,
 ) -> str:
-    """Record a grading month in the family's experiment (aggregates only; returns the run id).
+    """Record a grading month in ``workbench-<family>-grading`` (aggregates; returns the run id).
 
-    Enterprise-level grades stay in the signed grade folder: MLflow is read by more people
-    than the grade file may be.
+    The run is named ``grade-<family>-v<version>-<snapshot>`` and tagged with the model
+    version and its training run (``model_run_id``). Enterprise-level grades stay in the
+    signed grade folder: MLflow is read by more people than the grade file may be.
     """
     metric_values = clean_metrics(metrics)
     run_tags = {
@@ -483,9 +544,8 @@ def log_grading_run(
         "model_alias": ref.alias,
         **(tags or {}),
     }
-    with open_run(
-        family, run_name=f"grade-{params.get('snapshot', '')}", tags=run_tags, params=params
-    ) as run:
+    name = f"grade-{family}-v{ref.version}-{params.get('snapshot', '')}".rstrip("-")
+    with open_run(family, purpose="grading", run_name=name, tags=run_tags, params=params) as run:
         run.log_metrics(metric_values)
         for path in artifacts:
             run.log_artifact(path)

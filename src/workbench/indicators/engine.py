@@ -105,6 +105,16 @@ class Engine:
     # ------------------------------------------------------------------ as-of views
 
     def _create_asof_views(self, snapshot: pd.Timestamp) -> None:
+        for statement in self.asof_statements(snapshot):
+            self.con.execute(statement)
+
+    @staticmethod
+    def asof_statements(snapshot: pd.Timestamp) -> list[str]:
+        """The ``CREATE VIEW base_*/asof_*`` statements of a snapshot, in order (DuckDB SQL).
+
+        Public so that another engine (``indicators.spark``) transpiles the very same text.
+        """
+        statements = []
         s = f"DATE {_lit(str(snapshot.date()))}"
         for name, view in SOURCES.items():
             table = contract.TABLES[name]
@@ -120,7 +130,7 @@ class Engine:
             sql = f"{select} FROM raw_{name}"
             if view.date and view.date in {c.name for c in table.columns}:
                 sql += f" WHERE CAST({_ident(view.date)} AS DATE) <= {s}"
-            self.con.execute(f"CREATE OR REPLACE VIEW base_{name} AS {sql}")
+            statements.append(f"CREATE OR REPLACE VIEW base_{name} AS {sql}")
         derived = {
             "enterprises": f"""
                 SELECT * REPLACE (
@@ -165,7 +175,8 @@ class Engine:
         # its event date (due_on) is derived; the deadline itself filters the rows.
         for name in SOURCES:
             body = derived.get(name, f"SELECT * FROM base_{name}")
-            self.con.execute(f"CREATE OR REPLACE VIEW asof_{name} AS {body}")
+            statements.append(f"CREATE OR REPLACE VIEW asof_{name} AS {body}")
+        return statements
 
     # ------------------------------------------------------------------ compilation
 
@@ -233,10 +244,33 @@ class Engine:
         (numbers as float, categorical indicators as text; missing = NaN/None).
         """
         snapshot = pd.Timestamp(snapshot).normalize()
+        *setup, final = self.statements(snapshot, catalog)
+        for statement in setup:
+            self.con.execute(statement)
+        frame = self.con.sql(final).to_arrow_table().to_pandas()
+        frame["snapshot"] = pd.to_datetime(frame["snapshot"])
+        for ind in catalog.all:
+            if not ind.categorical:
+                frame[ind.id] = frame[ind.id].astype("float64")
+        log.info(
+            "indicators as of %s: %d enterprises × %d indicators",
+            snapshot.date(),
+            len(frame),
+            len(catalog.all),
+        )
+        return frame
+
+    def statements(self, snapshot: str | pd.Timestamp, catalog: Catalog) -> list[str]:
+        """Every statement of :meth:`compute`, in order; the last is the matrix query.
+
+        The one definition of the indicators as SQL text (DuckDB dialect): ``compute``
+        runs it here, ``indicators.spark`` transpiles the same text to Spark SQL.
+        """
+        snapshot = pd.Timestamp(snapshot).normalize()
         s = f"DATE {_lit(str(snapshot.date()))}"
-        self._create_asof_views(snapshot)
+        statements = self.asof_statements(snapshot)
         flags = "".join(f", {self._domain_flag(p)}" for p in catalog.packs)
-        self.con.execute(
+        statements.append(
             "CREATE OR REPLACE TEMP TABLE pop AS SELECT uscc, entity_type, industry_code, "
             f"legal_rep_key{flags} FROM asof_enterprises WHERE active_at"
         )
@@ -270,7 +304,7 @@ class Engine:
             + " FROM pop "
             + " ".join(joins)
         )
-        self.con.execute(sql)
+        statements.append(sql)
         rel_selects, rel_joins = [], []
         for n, ind in enumerate(relational):
             alias = f"rel{n}"
@@ -285,18 +319,7 @@ class Engine:
             + " ".join(rel_joins)
             + ") ORDER BY uscc"
         )
-        frame = self.con.sql(final).to_arrow_table().to_pandas()
-        frame["snapshot"] = pd.to_datetime(frame["snapshot"])
-        for ind in catalog.all:
-            if not ind.categorical:
-                frame[ind.id] = frame[ind.id].astype("float64")
-        log.info(
-            "indicators as of %s: %d enterprises × %d indicators",
-            snapshot.date(),
-            len(frame),
-            len(catalog.all),
-        )
-        return frame
+        return [*statements, final]
 
     def _finish(self, ind: Indicator, expr: str, catalog: Catalog) -> str:
         """Default for empty aggregates, applicability and pack domain, as a select item."""

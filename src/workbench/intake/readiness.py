@@ -44,6 +44,8 @@ from workbench.scoring.design import (
 #: A label table with fewer rows than this does not date the start of the history (its
 #: first row may come long after the export begins, by chance).
 MIN_ROWS_TO_DATE = 30
+#: The share of a table's earliest rows ignored when dating its start (a stray old row).
+STRAY_SHARE = 0.005
 #: Tables kept as a state rather than a history (a licence granted in 2009 is still held).
 STATE_TABLES = ("enterprises", "licenses", "relations", "inspectors", "conflicts")
 #: Derived columns of the as-of views (indicators/engine.py) and the export columns they need.
@@ -90,6 +92,7 @@ class TableProfile:
     last: pd.Timestamp | None = None
     absent_columns: tuple[str, ...] = ()  # optional contract columns the export lacks
     first_due: pd.Timestamp | None = None  # annual reports: the first deadline (6-30)
+    start: pd.Timestamp | None = None  # where its history starts (a stray old row ignored)
 
     @property
     def zh(self) -> str:
@@ -107,12 +110,17 @@ class TableProfile:
 def _arrow_profile(name: str, table: pa.Table, absent: list[str] | None) -> TableProfile:
     """A table's profile from its validated Arrow rows."""
     date_col = event_date_column(name)
-    first = last = first_due = None
+    first = last = first_due = start = None
     if date_col and date_col in table.column_names and table.num_rows:
-        bounds = pc.min_max(table.column(date_col).cast(pa.timestamp("s")))
+        dates = table.column(date_col).cast(pa.timestamp("s"))
+        bounds = pc.min_max(dates)
         if bounds["min"].is_valid:
             first = pd.Timestamp(bounds["min"].as_py())
             last = pd.Timestamp(bounds["max"].as_py())
+            quantile = pc.quantile(dates.cast(pa.int64()), q=STRAY_SHARE, interpolation="higher")[
+                0
+            ].as_py()
+            start = pd.Timestamp(quantile, unit="s")
     if name == "annual_reports" and "report_year" in table.column_names and table.num_rows:
         year = pc.min(table.column("report_year")).as_py()
         if year is not None:
@@ -127,7 +135,9 @@ def _arrow_profile(name: str, table: pa.Table, absent: list[str] | None) -> Tabl
                 or table.column(c.name).null_count == table.num_rows
             )
         ]
-    return TableProfile(name, True, table.num_rows, date_col, first, last, tuple(absent), first_due)
+    return TableProfile(
+        name, True, table.num_rows, date_col, first, last, tuple(absent), first_due, start
+    )
 
 
 def profile_frames(
@@ -166,20 +176,24 @@ def profile_ingest(tables_dir: str | Path, quality: dict | None = None) -> dict[
 def history_start(
     profiles: Mapping[str, TableProfile], label_tables: tuple[str, ...]
 ) -> tuple[pd.Timestamp | None, str | None]:
-    """The first day the label's event history covers, and the table that sets it.
+    """The first day the label's event history covers, and the table that dates it.
 
-    The latest of the first dates of the label's tables that are present (a label before
-    one of them starts would miss its events), ignoring tables too sparse to date a
-    history (fewer than :data:`MIN_ROWS_TO_DATE` rows) unless no table is dense enough.
+    The earliest start of the label's tables that are present: an export covers one
+    period, and the densest table shows its beginning best — a sparse or seasonal table
+    (serious-violation listings, the July batch of abnormal listings) begins later by
+    chance. Each table's start ignores its earliest :data:`STRAY_SHARE` of rows (a stray
+    row years before the export); tables with fewer than :data:`MIN_ROWS_TO_DATE` rows
+    date nothing unless no table has more. A label table that begins much later is
+    named in the report (:meth:`Readiness.notes`).
     """
     dated = [
-        p for t in label_tables if (p := profiles.get(t)) and p.present and p.first is not None
+        p for t in label_tables if (p := profiles.get(t)) and p.present and p.start is not None
     ]
     dense = [p for p in dated if p.rows >= MIN_ROWS_TO_DATE] or dated
     if not dense:
         return None, None
-    start = max(dense, key=lambda p: p.first)
-    return start.first, start.name
+    first = min(dense, key=lambda p: p.start)
+    return first.start, first.name
 
 
 @dataclass

@@ -135,7 +135,7 @@ def plan_design(
     *,
     max_train: int = MAX_TRAIN_MONTHS,
     valid_months: int = VALID_MONTHS,
-    warmup: int = WARMUP_MONTHS,
+    warmup: int | None = None,
 ) -> Design:
     """The longest embargoed design that fits between ``history_start`` and ``as_of``.
 
@@ -151,12 +151,14 @@ def plan_design(
         history_start: the first day the event history covers (None: long enough).
         max_train: most training month ends.
         valid_months: validation month ends wanted (fewer, down to one, when short).
-        warmup: months of history wanted before the first training snapshot.
+        warmup: months of history wanted before the first training snapshot (default
+            :data:`WARMUP_MONTHS`).
 
     Raises:
         DesignError: naming the history held, the history needed and how many more months
             (or which later ``--as-of``) would do.
     """
+    warmup = WARMUP_MONTHS if warmup is None else warmup
     as_of = pd.Timestamp(as_of).normalize()
     last = latest_labelled(as_of, horizon_months)
     earliest = None if history_start is None else month_end(history_start)

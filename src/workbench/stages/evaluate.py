@@ -337,6 +337,7 @@ def cycle_record(ctx, summary: dict, echo) -> None:
     lift = summary.get("lift") or {}
     uniform = lift.get("uniform_per_inspection") or {}
     ratio = lift.get("lift") or {}
+    meaningful = ratio.get("low") is not None  # else 样本不足: no lift is claimed
     ctx.record["evaluation"] = {
         "inspected": summary.get("inspected"),
         "found": summary.get("found"),
@@ -344,7 +345,8 @@ def cycle_record(ctx, summary: dict, echo) -> None:
         "uniform_rate": uniform.get("value"),
         "uniform_low": uniform.get("low"),
         "uniform_high": uniform.get("high"),
-        "lift": ratio.get("value"),
+        "lift": ratio.get("value") if meaningful else None,
         "lift_low": ratio.get("low"),
         "lift_high": ratio.get("high"),
+        "lift_note": ratio.get("note"),
     }

@@ -492,9 +492,9 @@ def health_metrics(health: dict, psi_frame: pd.DataFrame | None = None) -> dict[
 def log_health_to_mlflow(
     health: dict, psi_path: str | Path | None = None, family: str | None = None
 ) -> str:
-    """Record a month's health as an MLflow run nested under the champion's training run.
+    """Record a month's health as an MLflow run naming the champion's training run.
 
-    The run lives in the experiment ``workbench-<family>`` (family from the grade file's
+    The run lives in the experiment ``workbench-<family>-monitoring`` (family from the grade file's
     model name, else ``generic``), is named ``health-<YYYY-MM>``, carries the champion's
     version and the version that graded the month as tags, the configuration fingerprint
     as a parameter, the PSI figures as metrics and ``psi.csv`` / ``health.json`` as
@@ -521,7 +521,7 @@ def log_health_to_mlflow(
         pass  # no champion yet: a run of its own, not nested
     else:
         tags["champion_version"] = champion.version
-        tags["mlflow.parentRunId"] = champion.run_id
+        tags["champion_run_id"] = champion.run_id  # a link, not nesting across experiments
     with governance.open_run(family, run_name=f"health-{health['month']}", tags=tags) as run:
         run.log_metrics(metrics, step=int(health["month"].replace("-", "")))
         if psi_path:

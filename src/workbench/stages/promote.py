@@ -59,6 +59,17 @@ def run(params: Parameters, settings: config.Settings | None = None) -> dict:
         "run_id": params.run,
         "promoted": result.promoted,
         "message": result.message,
+        "gates": [
+            {
+                "gate": c.gate,
+                "metric": c.metric,
+                "op": c.op,
+                "threshold": c.threshold,
+                "value": c.value,
+                "verdict": c.verdict,
+            }
+            for c in result.checks
+        ],
         "exit_code": 0 if result.promoted else PROMOTION_REFUSED,
     }
 

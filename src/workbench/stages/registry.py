@@ -116,6 +116,13 @@ class Stage:
 
 STAGES: list[Stage] = [
     Stage(
+        "check",
+        "数据就绪评估",
+        "what an export allows: history per table, indicators, the training design",
+        "workbench.stages.check",
+        cycle=False,
+    ),
+    Stage(
         "ingest",
         "数据归集",
         "load and validate a folder of exports; quarantine; data-quality report",

@@ -302,7 +302,9 @@ RATE_SOURCES = {
 def _expected_rates(plan: Plan, strata: pd.DataFrame) -> dict:
     """Where the expected finding rates came from, per grade (draw.json)."""
     by_grade = strata.groupby("grade", sort=False).agg(
-        source=("rate_source", "first"), drawn=("drawn", "sum"), expected=("expected_findings", "sum")
+        source=("rate_source", "first"),
+        drawn=("drawn", "sum"),
+        expected=("expected_findings", "sum"),
     )
     return {
         "setting": plan.expected_rates,

@@ -1,8 +1,10 @@
 """Charts and headline of a plan's evaluation (抽查效果评估), for its folder and notebook.
 
-Internal material (内部参考): the charts show per-grade hit rates against a uniform draw,
-the Horvitz–Thompson estimates, the calibration of the model's PD and the lift, with
-Chinese labels because the readers are the bureau's analysts and leaders.
+Internal material (内部参考): the charts show per-grade finding rates (检出率) against the
+eligible frame's, the Horvitz–Thompson estimates (each covering the plan's eligible
+frame, 抽查名录, not the whole grade), the calibration of the model's PD and the findings
+against a uniform draw of the same size over the same frame, with Chinese labels because
+the readers are the bureau's analysts and leaders.
 """
 
 from __future__ import annotations
@@ -45,14 +47,14 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
         overall["est_rate"],
         color="#c0392b",
         linestyle="--",
-        label="随机均匀抽查预期检出率（全体估计）",
+        label="抽查名录全体检出率估计（随机均匀抽查的预期）",
     )
     if np.isfinite(overall["est_low"]):
         ax.axhspan(overall["est_low"], overall["est_high"], color="#c0392b", alpha=0.12)
     ax.set_xticks(x, grades["grade"])
     ax.set_xlabel("信用风险等级")
-    ax.set_ylabel("发现问题比例")
-    ax.set_title("各等级抽查检出率与随机均匀抽查对比")
+    ax.set_ylabel("检出率（发现问题户数 ÷ 有结论的检查户数）")
+    ax.set_title("各等级抽查检出率与抽查名录全体对比")
     ax.legend(fontsize=8)
     paths.append(_save(fig, folder / "hit_rate.png"))
 
@@ -62,8 +64,8 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     err = report.error_bars(est, table["est_low"], table["est_high"])
     ax.errorbar(np.arange(len(labels)), est, yerr=err, fmt="o", capsize=4, color="#2c7a4b")
     ax.set_xticks(np.arange(len(labels)), labels)
-    ax.set_ylabel("估计违法率（按入样概率加权）")
-    ax.set_title("全体市场主体违法率估计（Horvitz–Thompson，95% 区间）")
+    ax.set_ylabel("检出率估计（按入样概率加权）")
+    ax.set_title("抽查名录（可抽取企业）检出率估计（Horvitz–Thompson，95% 区间）")
     paths.append(_save(fig, folder / "estimates.png"))
 
     fig, ax = plt.subplots(figsize=(5, 5))
@@ -101,29 +103,53 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     ax.set_title("校准：模型 PD 与实际检出率")
     paths.append(_save(fig, folder / "calibration.png"))
 
-    fig, ax = plt.subplots(figsize=(8.5, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4))
     lift = summary["lift"]
-    names = ["本次按等级抽查（实际）", "随机均匀抽查（估计）"]
-    values = [lift.get("found", 0), (lift.get("uniform_expected_found") or {}).get("value") or 0]
-    lows = [0, values[1] - ((lift.get("uniform_expected_found") or {}).get("low") or values[1])]
-    highs = [0, ((lift.get("uniform_expected_found") or {}).get("high") or values[1]) - values[1]]
-    oracle = summary.get("oracle")
-    if oracle:
-        names += ["完美风险模型（真值）", "理论上限（已知违法状态）"]
-        values += [oracle["true_risk_expected"], oracle["oracle_expected"]]
-        lows += [0, 0]
-        highs += [0, 0]
-    ax.bar(
-        names,
-        values,
-        yerr=np.clip(np.nan_to_num([lows, highs]), 0, None),
-        capsize=4,
-        color=["#3b6ea5", "#c0392b", "#95a5a6", "#7f8c8d"][: len(names)],
+    uniform = lift.get("uniform_expected_found") or {}
+    bars = [("本次按等级抽查（实际）", lift.get("found", 0), None, None, "#3b6ea5")]
+    bars.append(
+        (
+            "随机均匀抽查（估计）",
+            uniform.get("value") or 0,
+            uniform.get("low"),
+            uniform.get("high"),
+            "#c0392b",
+        )
     )
+    for name, value, color in oracle_bars(summary.get("oracle")):
+        bars.append((name, value, None, None, color))
+    values = np.array([b[1] for b in bars], dtype=float)
+    lows = np.array([np.nan if b[2] is None else b[2] for b in bars], dtype=float)
+    highs = np.array([np.nan if b[3] is None else b[3] for b in bars], dtype=float)
+    ax.bar(
+        [b[0] for b in bars],
+        values,
+        yerr=report.error_bars(values, lows, highs),
+        capsize=4,
+        color=[b[4] for b in bars],
+    )
+    ax.tick_params(axis="x", labelsize=7)
     ax.set_ylabel(f"发现问题户数（检查 {lift.get('inspections', 0)} 户）")
-    ax.set_title("同样检查户数下发现问题的数量")
+    ax.set_title("同样检查户数下发现问题的数量（随机均匀抽查：在抽查名录内等概率抽取）")
     paths.append(_save(fig, folder / "lift.png"))
     return paths
+
+
+def oracle_bars(oracle: dict | None) -> list[tuple[str, float, str]]:
+    """The synthetic city's truth as bars: (label, expected findings, colour)."""
+    if not oracle:
+        return []
+    wanted = (
+        ("uniform_expected", "随机均匀抽查（真值）", "#e6a19a"),
+        ("model_plan_expected", "本方案·模型分级（真值）", "#8fb1d6"),
+        ("same_plan_expected", "同一方案·按真实风险分级（真值）", "#95a5a6"),
+        ("oracle_expected", "不受方案约束的上限（真值）", "#7f8c8d"),
+    )
+    return [
+        (label, float(oracle[key]), color)
+        for key, label, color in wanted
+        if oracle.get(key) is not None
+    ]
 
 
 def _save(fig, path: Path) -> Path:
@@ -142,36 +168,40 @@ def headline_markdown(summary: dict) -> str:
         return "—" if v is None else f"{100 * v:.1f}%"
 
     lift = summary["lift"]
+    rate = summary["population_rate"]
+    frame = rate.get("frame_population")
+    covers = f"抽查名录（本计划可抽取的 {frame:,.0f} 户）" if frame else "抽查名录"
+    if rate.get("graded_population"):
+        covers += f"，占分类企业 {rate['graded_population']:,.0f} 户的 {pct(rate.get('coverage'))}"
     lines = [
         f"- 抽查计划 **{summary['plan_id']}**：抽中 {summary['drawn']} 户（任务 "
         f"{summary['tasks']} 个），已反馈结果 {summary['inspected']} 户（其中无法判定 "
         f"{summary['no_verdict']} 户），未反馈任务 {summary['tasks_without_result']} 个，"
         f"发现问题 **{summary['found']}** 户。",
-        f"- 检出率 {pct(summary['hit_rate'])}（95% 区间 {pct(summary['hit_rate_interval'][0])}–"
-        f"{pct(summary['hit_rate_interval'][1])}）；全体估计违法率 "
-        f"{pct(summary['population_rate']['value'])}（{pct(summary['population_rate']['low'])}–"
-        f"{pct(summary['population_rate']['high'])}）。",
+        f"- 检出率（发现问题户数 ÷ 有结论的检查户数）{pct(summary['hit_rate'])}（95% 区间 "
+        f"{pct(summary['hit_rate_interval'][0])}–{pct(summary['hit_rate_interval'][1])}）；"
+        f"{covers}的检出率估计 {pct(rate['value'])}（{pct(rate['low'])}–{pct(rate['high'])}）。"
+        "检出率是检查发现问题的比例，不等于违法率。",
     ]
-    if lift.get("lift", {}).get("value") is not None:
-        u = lift["uniform_expected_found"]
-        lines.append(
-            f"- 同样检查 {lift['inspections']} 户，随机均匀抽查预计发现 {u['value']:.1f} 户"
-            f"（{u['low']:.1f}–{u['high']:.1f}），按等级抽查实际发现 {lift['found']} 户："
-            f"**{lift['lift']['value']:.2f} 倍**"
-            f"（{lift['lift']['low']:.2f}–{lift['lift']['high']:.2f}）。"
+    uniform = lift.get("uniform_expected_found") or {}
+    if uniform.get("value") is not None:
+        text = (
+            f"- 同样检查 {lift['inspections']} 户，在抽查名录内随机均匀抽查预计发现 "
+            f"{uniform['value']:.1f} 户（{uniform['low']:.1f}–{uniform['high']:.1f}），按等级抽查"
+            f"实际发现 {lift['found']} 户"
         )
+        ratio = lift.get("lift") or {}
+        if ratio.get("low") is not None:
+            text += f"：**{ratio['value']:.2f} 倍**（{ratio['low']:.2f}–{ratio['high']:.2f}）。"
+        else:
+            text += "；提升倍数：样本不足（发现问题太少，无法给出有意义的区间）。"
+        lines.append(text)
     if summary.get("share_on_lowest_grade") is not None:
         lines.append(
             f"- 无事不扰：{summary['lowest_grade']} 级主体占检查量 "
             f"{pct(summary['share_on_lowest_grade'])}。"
         )
-    oracle = summary.get("oracle")
-    if oracle:
-        lines.append(
-            f"- 合成城市真值：理论上限 {oracle['oracle_expected']:.1f} 户，完美风险模型 "
-            f"{oracle['true_risk_expected']:.1f} 户，本计划期望 {oracle['plan_expected']:.1f} 户，"
-            f"随机均匀 {oracle['uniform_expected']:.1f} 户。"
-        )
+    lines += oracle_lines(summary.get("oracle"))
     d = summary["deadline"]
     lines.append(
         f"- 结果公示（{d['within_working_days']} 个工作日内）：按时 {d['on_time']}，逾期公示 "
@@ -185,3 +215,30 @@ def headline_markdown(summary: dict) -> str:
         + "。"
     )
     return "\n".join(lines)
+
+
+def oracle_lines(oracle: dict | None) -> list[str]:
+    """The synthetic city's truth in Chinese: same-plan oracle, captured share, ceiling."""
+    if not oracle:
+        return []
+    m = oracle.get("inspections")
+    parts = [f"- 合成城市真值（同样检查 {m} 户的预期发现问题户数）："]
+    if oracle.get("uniform_expected") is not None:
+        parts.append(f"随机均匀抽查 {oracle['uniform_expected']:.1f} 户；")
+    if oracle.get("model_plan_expected") is not None:
+        parts.append(f"本方案按模型分级 {oracle['model_plan_expected']:.1f} 户；")
+    if oracle.get("same_plan_expected") is not None:
+        parts.append(
+            f"同一方案（同样比例与规则）按真实风险分级 {oracle['same_plan_expected']:.1f} 户；"
+        )
+    parts.append(
+        f"不受方案约束、直接检查真实发现概率最高的 {m} 户 {oracle['oracle_expected']:.1f} 户"
+        "（理论上限）。"
+    )
+    lines = ["".join(parts)]
+    if oracle.get("captured_share") is not None:
+        lines.append(
+            f"- 在本方案下，完美分级相对随机均匀抽查可多发现的问题中，现有模型已实现 "
+            f"**{100 * oracle['captured_share']:.0f}%**。"
+        )
+    return lines

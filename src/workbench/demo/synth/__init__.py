@@ -23,8 +23,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .ceiling import GENERATOR_FILE
 from .errors import inject_errors
+from .profile import CityProfile, cut_history
 from .register import build_register
 from .tables import build_tables, truth_tables
 from .timeline import Timeline
@@ -32,7 +35,7 @@ from .truthdoc import render_truth_readme
 from .world import simulate
 from .writer import write_clean, write_messy, write_parquet
 
-__all__ = ["DEFAULT_END", "DEFAULT_SEED", "CitySummary", "generate_city"]
+__all__ = ["DEFAULT_END", "DEFAULT_SEED", "CityProfile", "CitySummary", "generate_city"]
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +60,14 @@ class CitySummary:
     )  # contract tables, then truth tables as _truth/<name>
     files: dict[str, str] = field(default_factory=dict)  # table → file name
     seconds: float = 0.0
+    profile: CityProfile = field(default_factory=CityProfile)
 
     def __str__(self) -> str:
         rows = ", ".join(f"{k} {v:,}" for k, v in self.rows.items())
+        profile = "" if self.profile.is_default else f"; {self.profile.describe()}"
         return (
             f"city of {self.entities:,} entities × {self.months} months (seed {self.seed}, "
-            f"end {self.end}{', messy' if self.messy else ''}) in {self.out_dir} "
+            f"end {self.end}{', messy' if self.messy else ''}{profile}) in {self.out_dir} "
             f"after {self.seconds:.1f} s: {rows}"
         )
 
@@ -75,6 +80,7 @@ def generate_city(
     end: str = DEFAULT_END,
     messy: bool = False,
     errors: float = 0.0,
+    profile: CityProfile | None = None,
 ) -> CitySummary:
     """Generate a synthetic city and write it to ``out_dir`` atomically.
 
@@ -92,6 +98,8 @@ def generate_city(
         errors: share of rows of several event tables to corrupt on purpose (unregistered
             codes, impossible dates, …; see :mod:`.errors`), listed with the reason the
             loader must give in ``_truth/injected_errors.csv``. 0 writes a clean city.
+        profile: a city unlike the demo (:class:`CityProfile`: another prefecture,
+            industry mix or risk structure, a shorter exported history, absent tables).
 
     Returns:
         A :class:`CitySummary` with row counts per table.
@@ -100,6 +108,7 @@ def generate_city(
         raise ValueError("entities must be at least 100")
     if entities > 10**7:
         raise ValueError("entities must be at most 10,000,000 (serial numbers are 8 digits)")
+    profile = profile or CityProfile()
     started = time.perf_counter()
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,11 +116,15 @@ def generate_city(
     end = str(end)
 
     log.info("synth: register of %d entities", entities)
-    reg = build_register(entities, seed, tl)
+    reg = build_register(entities, seed, tl, profile)
     log.info("synth: simulating %d months", tl.n)
     world = simulate(reg, tl, seed)
     tables, extra = build_tables(reg, world, tl, seed)
     truth = truth_tables(reg, world, tl, extra)
+    if profile.history_months:  # the export shows only its last months of events
+        first = np.datetime64(end, "M") - (profile.history_months - 1)
+        tables = cut_history(tables, str(first.astype("datetime64[D]")))
+    tables = {name: t for name, t in tables.items() if name not in profile.absent}
 
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -131,11 +144,15 @@ def generate_city(
         rows = {name: t.num_rows for name, t in tables.items()}
         rows.update({f"{TRUTH_DIR}/{name}": t.num_rows for name, t in truth.items()})
         (tdir / "README.md").write_text(
-            render_truth_readme(reg, world, tl, seed=seed, end=end, rows=rows, messy=messy),
+            render_truth_readme(
+                reg, world, tl, seed=seed, end=end, rows=rows, messy=messy, profile=profile
+            ),
             encoding="utf-8",
         )
         # what the world depends on (not messy/errors): lets the ceiling re-run the generator
         generator = {"entities": entities, "months": months, "seed": seed, "end": end}
+        if not profile.is_default:
+            generator["profile"] = profile.to_dict()
         (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
         _swap(tmp, out)
     except BaseException:
@@ -152,6 +169,7 @@ def generate_city(
         rows=rows,
         files=files,
         seconds=round(time.perf_counter() - started, 2),
+        profile=profile,
     )
     log.info("synth: %s", summary)
     return summary

@@ -40,6 +40,7 @@ from workbench import contract
 from workbench.indicators.catalog import filter_condition
 
 from . import vocab
+from .profile import CityProfile
 from .register import build_register
 from .tables import ABNORMAL_REASONS, ROLES, SERIOUS_REASONS
 from .timeline import NEVER, Timeline, day_of
@@ -77,7 +78,10 @@ def generator_params(truth_dir: str | Path) -> dict:
     path = truth / GENERATOR_FILE
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: data[k] for k in ("entities", "months", "seed", "end")}
+        params = {k: data[k] for k in ("entities", "months", "seed", "end")}
+        if data.get("profile"):
+            params["profile"] = data["profile"]
+        return params
     readme = truth / "README.md"
     match = _README_CALL.search(readme.read_text(encoding="utf-8")) if readme.is_file() else None
     if match is None:
@@ -316,7 +320,9 @@ def _regenerate(truth_dir: str | Path):
     """Parameters, timeline and register of the city, checked against its truth."""
     params = generator_params(truth_dir)
     tl = Timeline.build(params["end"], params["months"])
-    reg = build_register(params["entities"], params["seed"], tl)
+    reg = build_register(
+        params["entities"], params["seed"], tl, CityProfile.from_dict(params.get("profile"))
+    )
     stored = pd.read_parquet(Path(truth_dir) / "entities.parquet", columns=["uscc"])["uscc"]
     if len(stored) != reg.n or not np.array_equal(stored.to_numpy(dtype=object), reg.uscc):
         raise ValueError(

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import contract
-from workbench.intake import load
 from workbench.contract import uscc
+from workbench.intake import load
 
 from .timeline import child_rng
 

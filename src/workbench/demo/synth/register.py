@@ -16,6 +16,7 @@ from workbench import contract
 from workbench.contract import uscc
 
 from . import vocab
+from .profile import PLACES, RISKS, CityProfile, Place, RiskStructure
 from .timeline import SIM_START, Timeline, child_rng
 
 TYPE_CODES = tuple(t[0] for t in vocab.ENTITY_TYPES)
@@ -59,6 +60,8 @@ class Register:
     frailty: np.ndarray
     bad_actor: np.ndarray
     cluster_effect: np.ndarray  # per person
+    place: Place = PLACES["pingdingshan"]
+    risk: RiskStructure = RISKS["default"]
 
     @property
     def section(self) -> np.ndarray:
@@ -130,10 +133,11 @@ def _legal_reps(rng: np.random.Generator, type_idx: np.ndarray) -> np.ndarray:
     return perm[person]
 
 
-def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name) -> np.ndarray:
+def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name, place) -> np.ndarray:
     n = len(reg_type)
     chars = np.array(list(vocab.TRADE_CHARS))
-    county_names = np.array([c[1] for c in vocab.COUNTIES], dtype=object)
+    counties = place.counties
+    county_names = np.array([c[1] for c in counties], dtype=object)
     company_word = np.array([i.company_word for i in vocab.INDUSTRIES], dtype=object)
     trade = _pick(rng, chars, n).astype(object) + _pick(rng, chars, n).astype(object)
     # individual businesses: 平顶山市湛河区鑫源烩面馆 / 宝丰县鑫源超市
@@ -143,13 +147,15 @@ def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name) -> n
     offs = np.concatenate([[0], np.cumsum([len(s) for s in shop_lists])[:-1]])
     shop = flat[offs[ind_idx] + shop_pick]
     county = county_names[county_idx]
-    is_district = np.array([c[1].endswith("区") for c in vocab.COUNTIES])[county_idx]
-    place = np.where(is_district, "平顶山市" + county, county)
+    is_district = np.array([c[1].endswith("区") for c in counties])[county_idx]
+    city, city_word = place.name, place.city_word
+    province_word = place.province_word
+    place = np.where(is_district, city + county, county)
     t = reg_type
     prefix = np.empty(n, dtype=object)
     suffix = np.empty(n, dtype=object)
     word = company_word[ind_idx]
-    lead = np.where(rng.random(n) < 0.25, "河南", "平顶山").astype(object)
+    lead = np.where(rng.random(n) < 0.25, province_word, city_word).astype(object)
     kind = np.where(
         np.isin(ind_idx, [INDUSTRY_CODES.index(c) for c in ("A0313", "A0311")]), "养殖", "种植"
     )
@@ -157,9 +163,9 @@ def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name) -> n
         ("individual_business", place, shop),  # 平顶山市湛河区鑫源烩面馆 / 宝丰县鑫源超市
         ("company", lead, word + "有限公司"),
         ("branch", lead, word + "有限公司"),  # replaced below by the parent's name
-        ("foreign_invested", np.full(n, "平顶山", dtype=object), word + "有限公司"),
+        ("foreign_invested", np.full(n, city_word, dtype=object), word + "有限公司"),
         ("sole_proprietorship", place, word + "经营部"),
-        ("partnership", np.full(n, "平顶山", dtype=object), word + "合伙企业（有限合伙）"),
+        ("partnership", np.full(n, city_word, dtype=object), word + "合伙企业（有限合伙）"),
         ("cooperative", place, kind.astype(object) + "专业合作社"),
     )
     for code, pre, post in rules:
@@ -177,7 +183,7 @@ def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name) -> n
     name[again] = name[again] + "（" + (k[again] + 1).astype(str).astype(object) + "）"
     # branches: parent's name + place + 分公司
     m = np.flatnonzero(t == IND["branch"])
-    short = np.array([c[1].rstrip("区县市") for c in vocab.COUNTIES], dtype=object)[county_idx]
+    short = np.array([c[1].rstrip("区县市") for c in counties], dtype=object)[county_idx]
     pname = np.where(parent[m] >= 0, name[np.maximum(parent[m], 0)], parent_outside_name[m])
     name[m] = pname + short[m] + "分公司"
     s = pd.Series(name)
@@ -188,31 +194,41 @@ def _names(rng, reg_type, ind_idx, county_idx, parent, parent_outside_name) -> n
     return name
 
 
-def _addresses(rng, county_idx) -> np.ndarray:
+def _addresses(rng, county_idx, place: Place) -> np.ndarray:
     n = len(county_idx)
     out = np.empty(n, dtype=object)
     number = rng.integers(1, 400, n).astype(str).astype(object)
     tail = _pick(rng, np.array(vocab.ADDRESS_TAILS, dtype=object), n)
-    for ci, (_, cname, _, _, roads) in enumerate(vocab.COUNTIES):
+    for ci, (_, cname, _, _, roads) in enumerate(place.counties):
         m = county_idx == ci
         road = _pick(rng, np.array(roads, dtype=object), int(m.sum()))
-        out[m] = f"河南省平顶山市{cname}" + road + number[m] + tail[m]
+        out[m] = f"{place.province}{place.name}{cname}" + road + number[m] + tail[m]
     return out
 
 
-def build_register(n: int, seed: int, timeline: Timeline) -> Register:
-    """Draw the register of ``n`` entities and their static hidden risk."""
+def build_register(
+    n: int, seed: int, timeline: Timeline, profile: CityProfile | None = None
+) -> Register:
+    """Draw the register of ``n`` entities and their static hidden risk.
+
+    ``profile`` changes the place, the industry mix and the risk structure (default: the
+    demo city, draw for draw).
+    """
+    profile = profile or CityProfile()
+    place, risk = profile.where, profile.risk_structure
     rng = child_rng(seed, "register")
     shares = np.array([t[1] for t in vocab.ENTITY_TYPES])
     type_idx = rng.choice(len(shares), n, p=shares / shares.sum())
     group = np.array([vocab.TYPE_GROUP[t] for t in TYPE_CODES])[type_idx]
     w = np.array([i.weights for i in vocab.INDUSTRIES])  # (industries, 3)
+    if profile.industry_mix != "default":
+        w = w * profile.section_factors()[:, None]
     ind_idx = np.empty(n, dtype=np.int64)
     for g in range(3):
         m = group == g
         p = w[:, g] / w[:, g].sum()
         ind_idx[m] = rng.choice(len(p), int(m.sum()), p=p)
-    cshare = np.array([c[2] for c in vocab.COUNTIES])
+    cshare = np.array([c[2] for c in place.counties])
     county_idx = rng.choice(len(cshare), n, p=cshare / cshare.sum())
     est_day = _establishment_days(rng, n, timeline.end_day)
 
@@ -230,7 +246,7 @@ def build_register(n: int, seed: int, timeline: Timeline) -> Register:
     outside_name = np.full(n, "", dtype=object)
     ob = branches[parent[branches] < 0]
     outside_name[ob] = (
-        "河南"
+        place.province_word
         + _pick(rng, chars, len(ob)).astype(object)
         + _pick(rng, chars, len(ob)).astype(object)
         + np.array([i.company_word for i in vocab.INDUSTRIES], dtype=object)[ind_idx[ob]]
@@ -257,11 +273,11 @@ def build_register(n: int, seed: int, timeline: Timeline) -> Register:
     # codes: region = county, category by type, distinct serials
     serial_vals = _distinct(rng, 10**8, n)
     category = np.array([contract.USCC_CATEGORY[t] for t in TYPE_CODES])[type_idx]
-    region = np.array([c[0] for c in vocab.COUNTIES])[county_idx]
+    region = np.array([c[0] for c in place.counties])[county_idx]
     codes = uscc.make_codes(category, region, serial_vals)
 
-    names = _names(rng, type_idx, ind_idx, county_idx, parent, outside_name)
-    addresses = _addresses(rng, county_idx)
+    names = _names(rng, type_idx, ind_idx, county_idx, parent, outside_name, place)
+    addresses = _addresses(rng, county_idx, place)
 
     # entities that left before 2014 (the register keeps them)
     sim_start = int(SIM_START.astype("datetime64[D]").astype(np.int64))
@@ -282,13 +298,16 @@ def build_register(n: int, seed: int, timeline: Timeline) -> Register:
     # the static hidden risk
     type_shift = np.array([t[2] for t in vocab.ENTITY_TYPES])[type_idx]
     ind_risk = np.array([i.risk for i in vocab.INDUSTRIES])[ind_idx]
-    base_logit = ALPHA + type_shift + ind_risk + BETA_CAPITAL * z_cap
-    bad = rng.random(n) < BAD_ACTOR_SHARE
-    frailty = SIGMA_FRAILTY * rng.standard_normal(n) + BAD_ACTOR_SHIFT * bad
+    attributes = type_shift + ind_risk
+    if risk.attribute_scale != 1.0:  # scaled around the mean: the overall rate stays
+        attributes = attributes.mean() + risk.attribute_scale * (attributes - attributes.mean())
+    base_logit = ALPHA + risk.intercept_shift + attributes + risk.capital_beta * z_cap
+    bad = rng.random(n) < risk.bad_actor_share
+    frailty = risk.frailty_sigma * rng.standard_normal(n) + risk.bad_actor_shift * bad
     size_p = np.bincount(person, minlength=n_person)
     cluster_effect = np.where(
         size_p > 1,
-        SIGMA_CLUSTER * rng.standard_normal(n_person)
+        risk.cluster_sigma * rng.standard_normal(n_person)
         + CLUSTER_SIZE_SHIFT * np.log(np.maximum(size_p, 1)),
         0.0,
     )
@@ -317,4 +336,6 @@ def build_register(n: int, seed: int, timeline: Timeline) -> Register:
         frailty=frailty,
         bad_actor=bad,
         cluster_effect=cluster_effect,
+        place=place,
+        risk=risk,
     )

@@ -175,6 +175,7 @@ def _person_names(rng: np.random.Generator, k: int) -> np.ndarray:
 def inspectors(reg: Register, seed: int) -> pd.DataFrame:
     """About one inspector per 400 enterprises: city units and county bureaus."""
     rng = child_rng(seed, "inspectors")
+    place = reg.place
     k = max(20, int(round(reg.n / 400)))
     n_city = max(len(vocab.CITY_DEPARTMENTS), int(round(0.3 * k)))
     rows = []
@@ -182,14 +183,14 @@ def inspectors(reg: Register, seed: int) -> pd.DataFrame:
     for j in range(n_city):
         dname, domains = vocab.CITY_DEPARTMENTS[dept_idx[j]]
         items = [vocab.DISCLOSURE_ITEM] + [i for d in domains for i in vocab.DOMAIN_ITEMS[d]]
-        rows.append((vocab.CITY_BUREAU + dname, vocab.PREFECTURE_CODE, items))
-    shares = np.array([c[2] for c in vocab.COUNTIES])
+        rows.append((place.city_bureau + dname, place.code, items))
+    shares = np.array([c[2] for c in place.counties])
     county = rng.choice(len(shares), k - n_city, p=shares / shares.sum())
     all_domain_items = [i for items in vocab.DOMAIN_ITEMS.values() for i in items]
     units = ("综合执法大队", "城关市场监管所", "第一市场监管所", "第二市场监管所", "食品药品监管股")
     for c in county:
-        code, cname = vocab.COUNTIES[c][0], vocab.COUNTIES[c][1]
-        bureau = ("平顶山市" + cname if cname.endswith("区") else cname) + "市场监督管理局"
+        code, cname = place.counties[c][0], place.counties[c][1]
+        bureau = place.county_bureau(cname)
         unit = units[int(rng.integers(0, len(units)))]
         extra = list(rng.choice(len(all_domain_items), int(rng.integers(2, 5)), replace=False))
         items = [vocab.DISCLOSURE_ITEM, vocab.DISCLOSURE_ITEM_INDIVIDUAL] + [
@@ -209,7 +210,7 @@ def inspectors(reg: Register, seed: int) -> pd.DataFrame:
             "active": rng.random(k) < 0.92,
             "items": [";".join(rows[o][2]) for o in order],
             "cert_no": [
-                f"豫{region[o]}{int(x):06d}"
+                f"{place.province_short}{region[o]}{int(x):06d}"
                 for o, x in zip(order, rng.integers(0, 10**6, k), strict=True)
             ],
         }
@@ -221,12 +222,12 @@ def conflicts(reg: Register, world: World, insp: pd.DataFrame, seed: int) -> pd.
     """Declared conflicts: a few enterprises per inspector, mostly in the inspector's county."""
     rng = child_rng(seed, "conflicts")
     active = world.exit_day >= NEVER
-    county_codes = np.array([c[0] for c in vocab.COUNTIES])
+    county_codes = np.array([c[0] for c in reg.place.counties])
     reg_code = county_codes[reg.county_idx]
     rows_i, rows_e = [], []
     counts = rng.poisson(2.5, len(insp))
     pools = {rc: np.flatnonzero(active & (reg_code == rc)) for rc in county_codes}
-    pools[vocab.PREFECTURE_CODE] = np.flatnonzero(active)
+    pools[reg.place.code] = np.flatnonzero(active)
     for j, (rc, cnt) in enumerate(zip(insp["region_code"], counts, strict=True)):
         if not cnt:
             continue

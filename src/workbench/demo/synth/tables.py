@@ -85,7 +85,7 @@ def build_tables(
             "entity_type": _codes(TYPE_CODES, reg.type_idx),
             "industry_code": _codes(INDUSTRY_CODES, reg.industry_idx),
             "region_code": _text(
-                np.array([c[0] for c in vocab.COUNTIES], dtype=object)[reg.county_idx]
+                np.array([c[0] for c in reg.place.counties], dtype=object)[reg.county_idx]
             ),
             "established_on": _dates(reg.est_day),
             "status": _text(status),
@@ -118,16 +118,13 @@ def build_tables(
     keep = _keep(reg, world, tl, p["ent"], p["day"])
     o = np.flatnonzero(keep)[_sort(p["ent"][keep], p["day"][keep])]
     pe, pday, psev = p["ent"][o], p["day"][o], p["severity"][o]
-    county_short = np.array([c[3] for c in vocab.COUNTIES] + ["平"], dtype=object)
+    counties = reg.place.counties
+    county_short = np.array([c[3] for c in counties] + [reg.place.name[0]], dtype=object)
     bureau = np.array(
-        [
-            ("平顶山市" + c[1] if c[1].endswith("区") else c[1]) + "市场监督管理局"
-            for c in vocab.COUNTIES
-        ]
-        + [vocab.CITY_BUREAU],
+        [reg.place.county_bureau(c[1]) for c in counties] + [reg.place.city_bureau],
         dtype=object,
     )
-    auth = np.where(p["city"][o], len(vocab.COUNTIES), reg.county_idx[pe])
+    auth = np.where(p["city"][o], len(counties), reg.county_idx[pe])
     pyear = pday.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     seq = (
         pd.DataFrame({"a": auth, "y": pyear}).groupby(["a", "y"], sort=False).cumcount().to_numpy()

@@ -178,6 +178,8 @@ _LOOP_NAMES = (
     "ar_pending_late",
     "ar_pending_missing",
     "ar_pending_year",
+    "beta_h",
+    "beta_net",
     "chg_base",
     "complaint_task_seq",
     "consumer",
@@ -221,6 +223,7 @@ _LOOP_NAMES = (
     "section_idx",
     "serious_3y",
     "serious_until",
+    "sigma_drift",
     "sink",
     "static",
     "tl",
@@ -273,8 +276,12 @@ def initial_state(reg: Register, tl: Timeline, seed: int) -> dict:
     exit_day = np.where(pre_gone, reg.pre_exit_day, NEVER).astype(np.int64)
     exit_status = reg.pre_exit_status.copy()
 
+    # the risk structure (the demo's constants unless the city's profile changes them)
+    beta_h = BETA_H if reg.risk.id == "default" else reg.risk.beta_h
+    beta_net = BETA_NET if reg.risk.id == "default" else reg.risk.beta_net
+    sigma_drift = SIGMA_DRIFT if reg.risk.id == "default" else reg.risk.drift_sigma
     # state
-    stationary = SIGMA_DRIFT / np.sqrt(1 - RHO_DRIFT**2)
+    stationary = sigma_drift / np.sqrt(1 - RHO_DRIFT**2)
     drift = (stationary * rng_state.standard_normal(n)).astype(np.float64)
     h = np.zeros(n)
     old = est_m < 0
@@ -297,7 +304,7 @@ def initial_state(reg: Register, tl: Timeline, seed: int) -> dict:
     risk = np.full((n, tl.months), np.nan, dtype=np.float32)
     ncmat = np.zeros((n, tl.months), dtype=bool)
     ages_cut = np.array([a for a, _ in AGE_EFFECT])
-    ages_val = np.array([v for _, v in AGE_EFFECT])
+    ages_val = np.array([v for _, v in AGE_EFFECT]) * reg.risk.age_scale
     pending: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     complaint_task_seq: dict[int, int] = defaultdict(int)
     carried = locals()
@@ -319,6 +326,8 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
         ar_pending_late,
         ar_pending_missing,
         ar_pending_year,
+        beta_h,
+        beta_net,
         chg_base,
         complaint_task_seq,
         consumer,
@@ -362,6 +371,7 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
         section_idx,
         serious_3y,
         serious_until,
+        sigma_drift,
         sink,
         static,
         tl,
@@ -415,8 +425,8 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
             + drift[a]
             + trend[section_idx[a], t]
             + ages_val[np.searchsorted(ages_cut, age, side="right")]
-            + BETA_H * np.minimum(h[a], H_CAP)
-            + BETA_NET * np.minimum(nb, NET_CAP)
+            + beta_h * np.minimum(h[a], H_CAP)
+            + beta_net * np.minimum(nb, NET_CAP)
         )
         logit = logit + np.where(food_domain[a] & np.isin(month, (1, 2, 6, 7, 8)), 0.2, 0.0)
         p = 1.0 / (1.0 + np.exp(-logit))
@@ -484,7 +494,7 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
             detected[fi] = True
             det_channel[fi[fresh]] = 0
             det_day[fi[fresh]] = day[found_nc][fresh]
-            plan_id = f"SSJ-4104-{year}-{month:02d}"
+            plan_id = f"SSJ-{reg.place.plan_code}-{year}-{month:02d}"
             seq = np.arange(1, len(drawn) + 1)
             sink.add(
                 "inspections",
@@ -545,7 +555,7 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
                 item=np.full(len(ii), ITEM_IDX[vocab.COMPLAINT_ITEM]),
                 method=np.zeros(len(ii), dtype=np.int64),
                 plan=np.full(len(ii), "", dtype=object),
-                task=_ids(f"TS-4104-{year}-", seq, 6),
+                task=_ids(f"TS-{reg.place.plan_code}-{year}-", seq, 6),
             )
             _after_inspection(pending, rng_list, t, a[ii], res, iday)
             hit = ii[found & nc[ii] & ~dm[ii]]
@@ -742,7 +752,7 @@ def advance(state: dict, stop: int) -> None:  # noqa: C901 - one loop, kept whol
         hv[vi] = 1.0
         h *= DECAY_H
         h += hv
-        drift = RHO_DRIFT * drift + SIGMA_DRIFT * rng_state.standard_normal(n)
+        drift = RHO_DRIFT * drift + sigma_drift * rng_state.standard_normal(n)
     state.update(drift=drift, n_ep=n_ep, month=max(state["month"], stop))
 
 
@@ -751,6 +761,8 @@ _READ_ONLY = frozenset(
     {
         "ages_cut",
         "ages_val",
+        "beta_h",
+        "beta_net",
         "chg_base",
         "consumer",
         "domain",
@@ -767,6 +779,7 @@ _READ_ONLY = frozenset(
         "on_time_logit",
         "reg",
         "section_idx",
+        "sigma_drift",
         "static",
         "stationary",
         "tl",

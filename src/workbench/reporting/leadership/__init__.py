@@ -10,8 +10,9 @@ of them is missing: that section says 无数据 and names the file it looked for
 shows counts, shares and rates, never one enterprise's grade, score, name or code.
 Region × industry cells with fewer than :data:`MIN_CELL` enterprises are suppressed
 (a cell of one would reveal that enterprise's grade), and before anything is written
-the page is searched for every code and name in the month's grade file: a hit refuses
-to write the report (:class:`ReportLeakError`).
+the page is searched for every code and every identifying name in the month's grade
+file — a name equal to a common label (an industry, a grade label) identifies no one —
+and a hit refuses to write the report (:class:`ReportLeakError`).
 
 Modules: :mod:`.inputs` (what is read), :mod:`.markup` (HTML pieces and charts),
 :mod:`.sections` (the six sections); this module assembles the page, checks it, writes
@@ -29,13 +30,34 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.views import style as report
 from workbench import workspace
 from workbench.errors import WorkbenchError
-from workbench.reporting.leadership.inputs import MONTH_RE, PSI_ALERT, PSI_WATCH, MonthInputs, check_month, latest_month, load_inputs, months_in, read_json
+from workbench.reporting.leadership.inputs import (
+    MONTH_RE,
+    PSI_ALERT,
+    PSI_WATCH,
+    MonthInputs,
+    check_month,
+    latest_month,
+    load_inputs,
+    months_in,
+)
 from workbench.reporting.leadership.markup import esc, month_zh, num
-from workbench.reporting.leadership.sections import MIN_CELL, grades_section, health_section, region_section, sampling_section, warnings_section
-from workbench.reporting.leadership.summary import KeyFigure, key_figures, key_figures_table, overview
+from workbench.reporting.leadership.sections import (
+    MIN_CELL,
+    grades_section,
+    health_section,
+    region_section,
+    sampling_section,
+    warnings_section,
+)
+from workbench.reporting.leadership.summary import (
+    KeyFigure,
+    key_figures,
+    key_figures_table,
+    overview,
+)
+from workbench.views import style as report
 
 __all__ = [
     "MIN_CELL",
@@ -51,6 +73,7 @@ __all__ = [
     "build_month_report",
     "check_month",
     "check_no_enterprise_data",
+    "common_labels",
     "check_self_contained",
     "key_figures",
     "key_figures_table",
@@ -165,8 +188,11 @@ def render_html(inputs: MonthInputs) -> str:
         '<span class="badge">内部参考，不对外公开</span><span class="badge">仅含汇总数据</span>'
         f"生成时间：{generated}</p></header>{body}"
         "<footer>本报告由企业信用风险分类工作台自动生成，仅含汇总统计，不含任何单个企业的等级、"
-        "评分、名称或代码。区间为 95% 置信区间：发现率用 Wilson 区间，总体违法率用按入样概率加权的"
-        f"Horvitz–Thompson 估计。企业少于 {MIN_CELL} 户的区域行业组合不予显示。</footer>"
+        "评分、名称或代码。检出率指检查发现问题的比例（发现问题户数 ÷ 有结论的检查户数），"
+        "不等于违法率。区间为 95% 置信区间：检出率用 Wilson 区间；抽查名录（本计划可抽取的企业）"
+        "的检出率估计按入样概率加权（Horvitz–Thompson），把检查结果视为按所在层预期检出率的"
+        "随机结果，全数抽取的层同样给出区间；提升倍数的区间用对数尺度的 delta 方法，发现问题过少时"
+        f"注明“样本不足”。企业少于 {MIN_CELL} 户的区域行业组合不予显示。</footer>"
         "</body></html>\n"
     )
 
@@ -186,8 +212,51 @@ def check_self_contained(page: str) -> None:
         raise ValueError(f"the report must not load external resources: {match.group(0)!r}")
 
 
-def check_no_enterprise_data(page: str, enterprises: pd.DataFrame | None) -> None:
-    """Raise ReportLeakError if any code or name of the grade file appears in the page."""
+def common_labels(inputs: MonthInputs | None = None) -> set[str]:
+    """Words the report shows as labels, which a name equal to them does not identify.
+
+    Industry sections (GB/T 4754), configured regions, the grade scheme's codes and
+    labels, indicator names, override rules and the report's own fixed text (the page of
+    a month without data) — vocabularies, never values of an enterprise-level file. An enterprise that happens to be called
+    住宿和餐饮业 or 信用风险一般 is not named by a page that shows the industry or the
+    grade label.
+    """
+    from workbench import contract
+    from workbench.config.regions import region_names
+
+    labels = {zh for zh, _, _ in contract.INDUSTRY_SECTIONS.values()}
+    labels |= set(region_names().values())
+    labels |= {title for _, title in SECTIONS}
+    if inputs is not None:
+        labels |= set(inputs.grade_labels.values()) | set(inputs.grade_codes)
+        for frame, columns in (
+            (inputs.region_industry, ("region_name", "industry_name")),
+            (inputs.importance, ("name_zh", "indicator", "dimension")),
+            (inputs.psi, ("name", "indicator")),
+            (inputs.overrides, ("rule", "description")),
+        ):  # never the enterprise-level files (warnings): what they hold could be a leak
+            for column in columns:
+                if frame is not None and column in frame:
+                    labels |= set(frame[column].dropna().astype(str))
+        labels.add(_text(render_html(MonthInputs(month=inputs.month))))
+    return {label for label in labels if label}
+
+
+def _text(page: str) -> str:
+    """The page's text as a reader sees it: tags and embedded images out, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", _DATA_URI.sub("", page)))
+
+
+def check_no_enterprise_data(
+    page: str, enterprises: pd.DataFrame | None, labels: set[str] | None = None
+) -> None:
+    """Raise ReportLeakError if a code or an identifying name of the grade file is in the page.
+
+    Every unified social credit code is searched. A name is searched when it can
+    identify an enterprise: at least :data:`MIN_NAME_LENGTH` characters, and not equal
+    to or part of a common label (``labels``, default :func:`common_labels`) — those
+    appear in any report and name no one.
+    """
     if enterprises is None or enterprises.empty:
         return
     text = html.unescape(_DATA_URI.sub("", page))
@@ -196,7 +265,12 @@ def check_no_enterprise_data(page: str, enterprises: pd.DataFrame | None) -> Non
         codes = set(enterprises["uscc"].dropna().astype(str))
         leaked += sorted(codes & set(re.findall(r"[0-9A-Z]{18}", text)))
     if "name" in enterprises:
-        names = {n for n in enterprises["name"].dropna().astype(str) if len(n) >= MIN_NAME_LENGTH}
+        common = "\x00".join(common_labels() if labels is None else labels)
+        names = {
+            n
+            for n in enterprises["name"].dropna().astype(str).str.strip()
+            if len(n) >= MIN_NAME_LENGTH and n not in common
+        }
         for length in sorted({len(n) for n in names}):
             windows = {text[i : i + length] for i in range(len(text) - length + 1)}
             leaked += sorted(n for n in names if len(n) == length and n in windows)
@@ -226,8 +300,9 @@ def build_month_report(month: str, *, pdf: bool = True, update_index: bool = Tru
     inputs = load_inputs(month)
     page = render_html(inputs)
     check_self_contained(page)
-    check_no_enterprise_data(page, inputs.enterprises)
-    check_no_enterprise_data(page, inputs.warnings)
+    labels = common_labels(inputs)
+    check_no_enterprise_data(page, inputs.enterprises, labels)
+    check_no_enterprise_data(page, inputs.warnings, labels)
     folder = workspace.current().report_months.at(month)
     out_dir = folder.path
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -277,7 +352,9 @@ def build_index() -> Path:
             links[-1] += "</li>"
         for page in reversed(folder.executed_notebooks()):
             failed = page.stem.endswith("-failed")
-            title = _stage_title(page.stem.removesuffix("-failed")) + ("（运行失败）" if failed else "")
+            title = _stage_title(page.stem.removesuffix("-failed")) + (
+                "（运行失败）" if failed else ""
+            )
             href = f"{month}/{folder.runs.name}/{page.name}"
             links.append(
                 f'<li><a href="{esc(href)}">{esc(title)}</a>'

@@ -19,10 +19,10 @@ import pandas as pd
 
 from workbench import workspace
 from workbench.errors import NotReadyError
+from workbench.grading.migration import high_risk_grades
+from workbench.scoring.grades import wilson_interval
 from workbench.workspace import folders
 from workbench.workspace.folders import GradeFolder
-from workbench.scoring.grades import wilson_interval
-from workbench.grading.migration import high_risk_grades
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,8 @@ def _interval(flat: dict, *bases: str) -> tuple[float | None, float | None]:
 PER_GRADE_COLUMNS = {
     "grade": ("grade", "stratum"),
     "label": ("label",),
-    "population": ("population",),
+    "graded": ("graded", "population"),
+    "frame_population": ("frame_population",),
     "drawn": ("drawn",),
     "inspected": ("inspected",),
     "with_verdict": ("with_verdict",),
@@ -115,6 +116,7 @@ PER_GRADE_COLUMNS = {
     "ht_rate": ("est_rate", "ht_rate"),
     "ht_low": ("est_low", "ht_low"),
     "ht_high": ("est_high", "ht_high"),
+    "ht_note": ("est_note",),
     "mean_pd": ("mean_pd_inspected", "mean_pd"),
     "share_of_inspections": ("share_of_inspections",),
 }
@@ -247,6 +249,20 @@ def load_inputs(month: str) -> MonthInputs:
     return inputs
 
 
+def first_month(inputs: MonthInputs) -> bool:
+    """Whether the month is the first with grades: nothing before it to compare with.
+
+    The grade summary says so (``previous_month`` empty); without it, no earlier month
+    has a grade summary.
+    """
+    summary = inputs.grade_summary or {}
+    if "previous_month" in summary:
+        return not summary["previous_month"]
+    if inputs.health and "previous" in inputs.health:
+        return not inputs.health["previous"]
+    return inputs.grade_summary is not None and not any(m < inputs.month for m, _ in inputs.history)
+
+
 def migration_moves(inputs: MonthInputs) -> dict[str, int] | None:
     """Enterprises whose risk rose, fell or stayed, and new ones, from the migration matrix."""
     matrix, codes = inputs.migration, inputs.grade_codes
@@ -288,13 +304,15 @@ def _estimate(flat: dict, *bases: str) -> tuple[float | None, float | None, floa
     return None, None, None
 
 
-def plan_overview(plan: PlanResults) -> dict[str, float | None]:
+def plan_overview(plan: PlanResults) -> dict[str, float | str | None]:
     """Headline figures of one plan's evaluation (summary.json of the evaluation stage).
 
-    ``hit``: problems found among inspections with a verdict (Wilson interval);
-    ``per_inspection``: problems per inspection of this plan, against ``uniform``: the
-    same for a uniform draw of the same size (HT estimate); ``lift`` = their ratio;
-    ``population``: the population's violation rate (HT).
+    ``hit``: the plan's finding rate (检出率: findings among inspections with a verdict,
+    Wilson interval); ``population``: the eligible frame's finding rate (HT), covering
+    ``frame_population`` of ``graded_population`` graded enterprises (``coverage``);
+    ``uniform_found``: the findings a uniform draw of the same size over the frame would
+    expect, against ``found``; ``lift`` = their ratio per inspection, ``lift_note``
+    样本不足 when no interval is meaningful; ``oracle_*``: the synthetic city's truth.
     """
     s = plan.summary
     inspected, found = _first(s, "inspected"), _first(s, "found")
@@ -306,13 +324,15 @@ def plan_overview(plan: PlanResults) -> dict[str, float | None]:
     if hit_low is None and hit is not None:
         low, high = wilson_interval(np.array([found]), np.array([with_verdict or inspected]))
         hit_low, hit_high = float(low[0]), float(high[0])
-    per_inspection = _first(s, "lift.plan_per_inspection")
-    if per_inspection is None and found is not None and inspected:
-        per_inspection = found / inspected
-    uniform, uniform_low, uniform_high = _estimate(s, "lift.uniform_per_inspection", "uniform")
+    uniform_found, uniform_found_low, uniform_found_high = _estimate(
+        s, "lift.uniform_expected_found"
+    )
     lift, lift_low, lift_high = _estimate(s, "lift.lift", "lift")
-    if lift is None and per_inspection and uniform:
-        lift = per_inspection / uniform
+    lift_note = s.get("lift.lift.note")
+    if lift is None and found and uniform_found:
+        lift = found / uniform_found
+    if lift_low is None and lift is not None and not lift_note:
+        lift_note = "样本不足"
     extra, extra_low, extra_high = _estimate(s, "lift.extra_found")
     population, population_low, population_high = _estimate(s, "population_rate")
     return {
@@ -322,23 +342,31 @@ def plan_overview(plan: PlanResults) -> dict[str, float | None]:
         "hit": hit,
         "hit_low": hit_low,
         "hit_high": hit_high,
-        "per_inspection": per_inspection,
-        "uniform": uniform,
-        "uniform_low": uniform_low,
-        "uniform_high": uniform_high,
+        "uniform_found": uniform_found,
+        "uniform_found_low": uniform_found_low,
+        "uniform_found_high": uniform_found_high,
         "lift": lift,
         "lift_low": lift_low,
         "lift_high": lift_high,
+        "lift_note": lift_note,
         "extra_found": extra,
         "extra_low": extra_low,
         "extra_high": extra_high,
         "population": population,
         "population_low": population_low,
         "population_high": population_high,
+        "population_note": s.get("population_rate.note"),
+        "frame_population": _first(s, "population_rate.frame_population", "lift.frame_population"),
+        "graded_population": _first(s, "population_rate.graded_population"),
+        "coverage": _first(s, "population_rate.coverage"),
         "share_on_a": _first(s, "share_on_lowest_grade", "share_on_a"),
         "oracle_found": _first(s, "oracle.oracle_expected"),
         "oracle_true_risk": _first(s, "oracle.true_risk_expected"),
         "oracle_uniform": _first(s, "oracle.uniform_expected"),
+        "oracle_model_plan": _first(s, "oracle.model_plan_expected"),
+        "oracle_same_plan": _first(s, "oracle.same_plan_expected"),
+        "oracle_captured": _first(s, "oracle.captured_share"),
+        "oracle_inspections": _first(s, "oracle.inspections"),
     }
 
 

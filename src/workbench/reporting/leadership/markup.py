@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 
 from workbench import contract, workspace
-from workbench.views import style as report
 from workbench.config.regions import region_name
+from workbench.views import style as report
+
+#: Said where no interval is meaningful (as the evaluation's estimators say it).
+INSUFFICIENT = "样本不足"
 
 
 def esc(value: object) -> str:

@@ -11,8 +11,37 @@ import numpy as np
 import pandas as pd
 
 from workbench import workspace
-from workbench.reporting.leadership.inputs import OVERALL, PSI_ALERT, PSI_WATCH, MonthInputs, PlanResults, grade_psi, health_messages, indicator_psi, migration_moves, plan_overview, psi_status, reconciliation_counts, score_psi
-from workbench.reporting.leadership.markup import ci, esc, grade_colors, html_table, industry_label, inline_figure, month_zh, new_figure, nodata, num, pct, region_label
+from workbench.reporting.leadership.inputs import (
+    OVERALL,
+    PSI_ALERT,
+    PSI_WATCH,
+    MonthInputs,
+    PlanResults,
+    first_month,
+    grade_psi,
+    health_messages,
+    indicator_psi,
+    migration_moves,
+    plan_overview,
+    psi_status,
+    reconciliation_counts,
+    score_psi,
+)
+from workbench.reporting.leadership.markup import (
+    INSUFFICIENT,
+    ci,
+    esc,
+    grade_colors,
+    html_table,
+    industry_label,
+    inline_figure,
+    month_zh,
+    new_figure,
+    nodata,
+    num,
+    pct,
+    region_label,
+)
 from workbench.views.style import error_bars
 
 #: Region × industry cells with fewer enterprises are left blank (统计披露控制): a share
@@ -115,8 +144,11 @@ def _migration_html(inputs: MonthInputs) -> str:
         return nodata("本月无等级迁移表", _grades(inputs).file("migration"))
     codes = inputs.grade_codes
     matrix = matrix.fillna(0)
-    if not (matrix.index.astype(str).isin(codes) & (matrix.sum(axis=1) > 0)).any():
-        return "<p>上月无分类结果，本月所有市场主体均为首次分类，无等级迁移。</p>"
+    if (
+        first_month(inputs)
+        or not (matrix.index.astype(str).isin(codes) & (matrix.sum(axis=1) > 0)).any()
+    ):
+        return "<p>本月为首个分类月份，没有上月结果可比，所有市场主体均为首次分类，无等级迁移。</p>"
     moves = migration_moves(inputs) or {}
     biggest = max(float(matrix.to_numpy().max()), 1.0)
     head = "".join(
@@ -176,7 +208,9 @@ def _overrides_html(inputs: MonthInputs) -> str:
 def sampling_section(inputs: MonthInputs) -> str:
     """双随机抽查成效: per plan, hit rates with intervals against the uniform estimate."""
     if not inputs.plans:
-        return nodata("本月尚无双随机抽查结果评估", workspace.current().evaluations.root / inputs.month)
+        return nodata(
+            "本月尚无双随机抽查结果评估", workspace.current().evaluations.root / inputs.month
+        )
     return "".join(_plan_html(inputs, plan) for plan in inputs.plans)
 
 
@@ -202,41 +236,65 @@ def _plan_html(inputs: MonthInputs, plan: PlanResults) -> str:
 
 
 def _design_table(strata: pd.DataFrame) -> str:
-    """Drawn share per grade (抽查比例), summed over the plan's strata."""
+    """Drawn share per grade (抽查比例) of the plan's eligible frame (抽查名录).
+
+    The frame is what the draw and every estimate cover: the plan's population without
+    the excluded and, where a grade is triggered-only, the untriggered.
+    """
     key = "grade" if "grade" in strata else "stratum"
-    numbers = [c for c in ("population", "drawn") if c in strata]
-    if not numbers:
+    columns = (
+        ("registered", "本计划范围内分类户数"),
+        ("excluded", "近期已检查（排除）"),
+        ("not_triggered", "未触发（无事不扰）"),
+        ("population", "抽查名录户数"),
+        ("drawn", "抽取户数"),
+    )
+    numbers = [c for c, _ in columns if c in strata]
+    if not {"population", "drawn"} & set(numbers):
         return ""
     design = strata.groupby(strata[key].astype(str), sort=False)[numbers].sum()
     shown = pd.DataFrame({"等级": design.index})
-    if "population" in design:
-        shown["总体户数"] = design["population"].map(num).to_numpy()
-    if "drawn" in design:
-        shown["抽取户数"] = design["drawn"].map(num).to_numpy()
+    for column, title in columns:
+        if column in design:
+            shown[title] = design[column].map(num).to_numpy()
     if {"population", "drawn"} <= set(design):
         ratio = design["drawn"] / design["population"].where(design["population"] > 0)
-        shown["抽取比例"] = ratio.map(lambda v: pct(v, 2)).to_numpy()
-    return "<p>抽查设计（各等级抽取比例）：</p>" + html_table(shown, text_columns=("等级",))
+        shown["抽取比例（占名录）"] = ratio.map(lambda v: pct(v, 2)).to_numpy()
+    return "<p>抽查设计（各等级的抽查名录与抽取比例）：</p>" + html_table(
+        shown, text_columns=("等级",)
+    )
 
 
-def _interval_cells(frame: pd.DataFrame, value: str, low: str, high: str) -> list[str]:
+def _interval_cells(
+    frame: pd.DataFrame, value: str, low: str, high: str, note: str | None = None
+) -> list[str]:
+    """'12.3% [8.1%, 17.9%]', '样本不足' where there is no interval, '—' without a value."""
     has_ci = {low, high} <= set(frame)
-    return [
-        f"{pct(v)} [{pct(lo)}, {pct(hi)}]" if has_ci and np.isfinite(lo) else pct(v)
-        for v, lo, hi in zip(
-            frame[value],
-            frame[low] if has_ci else frame[value],
-            frame[high] if has_ci else frame[value],
-            strict=True,
-        )
-    ]
+    notes = frame[note] if note and note in frame else pd.Series("", index=frame.index)
+    notes = notes.astype(object).where(notes.notna(), "")
+    cells = []
+    for v, lo, hi, why in zip(
+        frame[value],
+        frame[low] if has_ci else frame[value],
+        frame[high] if has_ci else frame[value],
+        notes,
+        strict=True,
+    ):
+        if why or not np.isfinite(v):
+            cells.append(str(why) or "—")
+        elif has_ci and np.isfinite(lo) and np.isfinite(hi):
+            cells.append(f"{pct(v)} [{pct(lo)}, {pct(hi)}]")
+        else:
+            cells.append(f"{pct(v)}（{INSUFFICIENT}）")
+    return cells
 
 
 def _per_grade_table(per_grade: pd.DataFrame) -> str:
     frame = per_grade
     shown = pd.DataFrame({"等级": frame["grade"].astype(str)})
     for column, title in (
-        ("population", "总体户数"),
+        ("graded", "分类户数"),
+        ("frame_population", "抽查名录户数"),
         ("drawn", "抽取"),
         ("inspected", "已检查"),
         ("excluded", "无结论¹"),
@@ -245,16 +303,22 @@ def _per_grade_table(per_grade: pd.DataFrame) -> str:
         if column in frame:
             shown[title] = frame[column].map(num)
     if "hit_rate" in frame:
-        shown["问题发现率 [95% 区间]²"] = _interval_cells(frame, "hit_rate", "hit_low", "hit_high")
+        shown["检出率 [95% 区间]²"] = _interval_cells(frame, "hit_rate", "hit_low", "hit_high")
     if "ht_rate" in frame:
-        shown["总体违法率估计 [95% 区间]³"] = _interval_cells(frame, "ht_rate", "ht_low", "ht_high")
+        shown["抽查名录检出率估计 [95% 区间]³"] = _interval_cells(
+            frame, "ht_rate", "ht_low", "ht_high", "ht_note"
+        )
     if "mean_pd" in frame:
         shown["模型预测概率⁴"] = frame["mean_pd"].map(lambda v: pct(v, 2))
     notes = (
-        "¹ 未开展经营、已关闭或注销等，不计入发现率分母。"
-        "² 发现问题户数 ÷ 有结论的检查户数，Wilson 区间。"
-        "³ 按入样概率加权（Horvitz–Thompson）推算的该等级全体企业违法率。"
-        "⁴ 已检查企业的模型预测违约概率平均值，用于核对模型与实际是否同向。"
+        "¹ 未开展经营、已关闭或注销等，不计入检出率分母。"
+        "² 发现问题户数 ÷ 有结论的检查户数，Wilson 区间。检出率是检查发现问题的比例"
+        "（含未能查实的情形），不等于违法率。"
+        "³ 按入样概率加权（Horvitz–Thompson）推算的该等级抽查名录（本计划可抽取的企业，"
+        "见“抽查名录户数”）的预期检出率，不是该等级全部分类企业的：名录之外的企业（如未触发的"
+        "低风险企业、近期已检查的企业）未被抽取，无法由本次抽查推算。全数抽取的等级同样给出区间，"
+        "因为预期检出率并不因全部检查而确知。"
+        "⁴ 已检查企业的模型预测违约概率（12 个月）平均值，用于核对模型与实际是否同向。"
     )
     return html_table(shown, text_columns=("等级",)) + f'<p class="note">{notes}</p>'
 
@@ -268,7 +332,7 @@ def _per_grade_figure(per_grade: pd.DataFrame, overview: dict) -> str:
     high = frame.get("hit_high", frame["hit_rate"]).astype(float).to_numpy()
     fig, ax = new_figure(7.5, 3.4)
     x = np.arange(len(frame))
-    ax.bar(x, rate * 100, color=grade_colors(len(frame)), alpha=0.85, label="问题发现率")
+    ax.bar(x, rate * 100, color=grade_colors(len(frame)), alpha=0.85, label="检出率")
     ax.errorbar(
         x,
         rate * 100,
@@ -283,60 +347,91 @@ def _per_grade_figure(per_grade: pd.DataFrame, overview: dict) -> str:
         overview.get("population_low"),
         overview.get("population_high"),
     )
-    if reference is None:
-        reference, ref_low, ref_high = (
-            overview.get("uniform"),
-            overview.get("uniform_low"),
-            overview.get("uniform_high"),
-        )
     if reference is not None:
-        ax.axhline(reference * 100, color="#595959", linestyle="--", label="随机均匀抽查估计")
+        ax.axhline(reference * 100, color="#595959", linestyle="--", label="抽查名录全体检出率估计")
         if ref_low is not None:
             ax.axhspan(ref_low * 100, ref_high * 100, color="#8c8c8c", alpha=0.15)
     ax.set_xticks(x, [f"{g} 类" for g in frame["grade"].astype(str)])
-    ax.set_ylabel("问题发现率（%）")
-    ax.set_title("各等级问题发现率与随机均匀抽查对比")
+    ax.set_ylabel("检出率（%）")
+    ax.set_title("各等级检出率与抽查名录全体对比")
     ax.legend(fontsize=8, loc="upper left")
     return inline_figure(
         fig,
-        "柱：各等级问题发现率及 95% 区间；虚线及灰带：全体企业违法率的加权估计及其 95% 区间，"
-        "即同样数量的随机均匀抽查预期能达到的发现率",
+        "柱：各等级检出率及 95% 区间；虚线及灰带：抽查名录（本计划可抽取的企业）全体检出率的"
+        "加权估计及其 95% 区间，即在名录内随机均匀抽查预期的检出率",
     )
 
 
 def _plan_conclusion(plan: PlanResults) -> str:
     o = plan_overview(plan)
     facts = []
-    if o["per_inspection"] is not None and o["uniform"] is not None:
+    if o["population"] is not None:
+        covers = "抽查名录"
+        if o["frame_population"] is not None:
+            covers += f"（本计划可抽取的 {num(o['frame_population'])} 户"
+            if o["graded_population"]:
+                covers += f"，占分类企业 {num(o['graded_population'])} 户的 {pct(o['coverage'])}"
+            covers += "）"
         facts.append(
-            f"按每次检查计，本计划发现问题 {pct(o['per_inspection'])}；同样数量的随机均匀抽查"
-            f"估计为 {pct(o['uniform'])}{ci(o['uniform_low'], o['uniform_high'])}"
+            f"{covers}的检出率估计为 {pct(o['population'])}"
+            f"{ci(o['population_low'], o['population_high'])}"
         )
-    if o["lift"] is not None:
-        lift = f"提升倍数 {o['lift']:.2f}"
-        if o["lift_low"] is not None:
-            lift += f"（95% 区间 {o['lift_low']:.2f}–{o['lift_high']:.2f}）"
-        facts.append(lift)
-    if o["extra_found"] is not None:
+    if o["uniform_found"] is not None:
+        facts.append(
+            f"同样检查 {num(o['inspected'])} 户、在抽查名录内随机均匀抽查，预期发现问题 "
+            f"{num(o['uniform_found'])} 户"
+            + ci(o["uniform_found_low"], o["uniform_found_high"], num)
+            + f"，本计划实际发现 {num(o['found'])} 户"
+        )
+    if o["lift_low"] is not None:
+        facts.append(
+            f"提升倍数 {o['lift']:.2f}（95% 区间 {o['lift_low']:.2f}–{o['lift_high']:.2f}）"
+        )
+    elif o["lift"] is not None:
+        facts.append(f"提升倍数：{INSUFFICIENT}（发现问题太少，无法给出有意义的区间）")
+    if o["extra_found"] is not None and o["lift_low"] is not None:
         extra = f"比随机均匀抽查多发现问题约 {num(o['extra_found'])} 户"
         if o["extra_low"] is not None:
             extra += f"（95% 区间 {num(o['extra_low'])}–{num(o['extra_high'])}）"
         facts.append(extra)
     if o["share_on_a"] is not None:
         facts.append(f"最低风险等级企业占检查量 {pct(o['share_on_a'])}（无事不扰）")
-    if o["oracle_found"] is not None:
-        facts.append(
-            "演示城市的真实违法概率已知：同样检查量按真实概率投放，预期最多发现 "
-            f"{num(o['oracle_found'])} 户（上限）"
-            + (
-                f"，按真实风险排序投放预期发现 {num(o['oracle_true_risk'])} 户"
-                if o["oracle_true_risk"] is not None
-                else ""
-            )
-        )
     if o["excluded"]:
-        facts.append(f"{num(o['excluded'])} 户因未开展经营、已关闭或注销等不计入发现率分母")
-    return f'<div class="conclusion">{"；".join(facts)}。</div>' if facts else ""
+        facts.append(f"{num(o['excluded'])} 户因未开展经营、已关闭或注销等不计入检出率分母")
+    parts = [f'<div class="conclusion">{"；".join(facts)}。</div>' if facts else ""]
+    parts.append(_oracle_html(o))
+    return "".join(parts)
+
+
+def _oracle_html(o: dict) -> str:
+    """The synthetic city's truth: the same plan with perfect grades, and the ceiling."""
+    if o["oracle_found"] is None:
+        return ""
+    m = num(o["oracle_inspections"] or o["inspected"])
+    rows = [
+        ("在抽查名录内随机均匀抽查", o["oracle_uniform"]),
+        ("本方案，按模型分级（本计划）", o["oracle_model_plan"]),
+        ("同一方案（同样比例与规则），按真实风险分级", o["oracle_same_plan"]),
+        ("不受方案约束，直接检查真实发现概率最高的企业（理论上限）", o["oracle_found"]),
+    ]
+    table = pd.DataFrame(
+        {
+            f"抽查方式（同样检查 {m} 户）": [r[0] for r in rows if r[1] is not None],
+            "预期发现问题户数": [f"{r[1]:.1f}" for r in rows if r[1] is not None],
+        }
+    )
+    text = (
+        "<h3>演示城市：与真值对照</h3>"
+        "<p>演示城市的真实违法状态已知，可计算各种抽查方式的预期发现数：</p>"
+    )
+    text += html_table(table, text_columns=(table.columns[0],))
+    if o["oracle_captured"] is not None:
+        text += (
+            '<p class="conclusion">在本方案下，按真实风险分级相对随机均匀抽查可多发现的问题中，'
+            f"现有模型已实现 <b>{pct(o['oracle_captured'], 0)}</b>"
+            "——这是更好的模型还值多少的尺度。</p>"
+        )
+    return text
 
 
 # ----------------------------------------------------------------------------- regions
@@ -419,6 +514,13 @@ def health_section(inputs: MonthInputs) -> str:
     """模型健康: PSI of the score, the grades and the indicators; warnings; main factors."""
     folder = _health(inputs)
     health, psi, parts = inputs.health or {}, inputs.psi, []
+    if first_month(inputs):
+        parts.append(
+            '<p class="warn">本月为首个分类月份，没有上月结果可比：评分与指标的稳定性（PSI）'
+            "尚不能计算，模型健康状况要到下月才能判断。</p>"
+        )
+        parts.append(_importance_html(inputs))
+        return "".join(parts)
     if psi is None or "psi" not in psi:
         parts.append(nodata("本月尚无模型稳定性（PSI）监测结果", folder.file("psi")))
     else:
@@ -447,6 +549,8 @@ def health_section(inputs: MonthInputs) -> str:
             more = len(messages) - MAX_MESSAGES
             tail = f"<li>另有 {more} 条</li>" if more > 0 else ""
             parts.append(f"<h3>模型健康提示</h3><ul>{listing}{tail}</ul>")
+        elif score_psi(psi) is None:  # nothing was measured: nothing can be called healthy
+            parts.append('<p class="warn">本月未能计算评分 PSI，模型健康状况尚无法判断。</p>')
         else:
             parts.append('<p class="good">模型健康监测未发现需要处理的问题。</p>')
     parts.append(_importance_html(inputs))
@@ -512,9 +616,18 @@ def warnings_section(inputs: MonthInputs) -> str:
     health_line = ""
     if inputs.health is not None:
         health_line = f"<p>模型健康提示 {health_count} 条（见“模型健康”）。</p>"
+    if first_month(inputs):
+        return (
+            "<p>本月为首个分类月份，没有上月等级可比，不产生等级变动预警"
+            "（等级下降两级及以上、新进入最高风险等级）。</p>"
+        )
     if frame is None:
         path = _grades(inputs).file("warnings")
         return nodata("本月尚无企业风险预警", path) + health_line
+    if frame.empty:
+        return "<p>本月无风险预警企业（无等级下降两级及以上或新进入最高风险等级的企业）。</p>" + (
+            health_line
+        )
     parts = [
         f"<p>本月风险预警企业 <b>{num(len(frame))}</b> 户（等级下降两级及以上，或新进入最高风险"
         "等级）。预警名单属内部资料，由业务科室在工作台中核查；本报告只列数量。</p>"

@@ -10,8 +10,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from workbench.reporting.leadership.inputs import PSI_ALERT, PSI_LEVELS, PSI_WATCH, MonthInputs, high_risk, load_inputs, migration_moves, plan_overview, psi_status, score_psi
-from workbench.reporting.leadership.markup import ci, esc, num, pct
+from workbench.reporting.leadership.inputs import (
+    PSI_ALERT,
+    PSI_LEVELS,
+    PSI_WATCH,
+    MonthInputs,
+    first_month,
+    high_risk,
+    load_inputs,
+    migration_moves,
+    plan_overview,
+    psi_status,
+    score_psi,
+)
+from workbench.reporting.leadership.markup import INSUFFICIENT, ci, esc, num, pct
 
 
 @dataclass(frozen=True)
@@ -23,9 +35,14 @@ class KeyFigure:
     note: str = ""
 
 
+#: What the first month says where a comparison with last month would stand.
+FIRST_MONTH = "首个分类月份，没有上月结果可比"
+
+
 def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
     """The figures of the one-page summary; '—' where the month has no input for them."""
     figures: list[KeyFigure] = []
+    first = first_month(inputs)
     summary = inputs.grade_summary or {}
     total = summary.get("enterprises")
     figures.append(KeyFigure("参与分类市场主体", f"{num(total)} 户" if total else "—"))
@@ -43,12 +60,14 @@ def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
             (f"{num(high[0])} 户" + (f"，{note}" if note else "")) if high else "",
         )
     )
-    moves = migration_moves(inputs)
+    moves = None if first else migration_moves(inputs)
     figures.append(
         KeyFigure(
             "风险等级上升",
             f"{num(moves['up'])} 户" if moves else "—",
-            f"下降 {num(moves['down'])} 户，新增 {num(moves['new'])} 户" if moves else "",
+            f"下降 {num(moves['down'])} 户，新增 {num(moves['new'])} 户"
+            if moves
+            else (FIRST_MONTH if first else ""),
         )
     )
     plans = [plan_overview(p) for p in inputs.plans]
@@ -61,49 +80,54 @@ def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
             f"发现问题 {num(found)} 户" if plans else "",
         )
     )
-    first = plans[0] if len(plans) == 1 else None
-    if first:
+    one = plans[0] if len(plans) == 1 else None
+    if one:
         figures.append(
             KeyFigure(
-                "问题发现率",
-                pct(first["hit"]),
-                ci(first["hit_low"], first["hit_high"]).strip("（）"),
+                "检出率",
+                pct(one["hit"]),
+                ci(one["hit_low"], one["hit_high"]).strip("（）") + "；发现问题 ÷ 有结论的检查",
             )
         )
-        uniform_note = ci(first["uniform_low"], first["uniform_high"]).strip("（）")
-        if first["per_inspection"] is not None:
-            uniform_note += f"；本计划 {pct(first['per_inspection'])}（均按每次检查计）"
-        figures.append(KeyFigure("随机均匀抽查估计发现率", pct(first["uniform"]), uniform_note))
-        lift_ci = ""
-        if first["lift_low"] is not None:
-            lift_ci = f"95% 区间 {first['lift_low']:.2f}–{first['lift_high']:.2f} 倍"
+        uniform_note = ci(one["uniform_found_low"], one["uniform_found_high"], num).strip("（）")
         figures.append(
             KeyFigure(
-                "分级抽查提升倍数",
-                f"{first['lift']:.2f} 倍" if first["lift"] is not None else "—",
-                lift_ci,
+                "同样检查量随机均匀抽查预期发现",
+                f"{num(one['uniform_found'])} 户" if one["uniform_found"] is not None else "—",
+                f"{uniform_note}；本计划实际发现 {num(one['found'])} 户",
             )
         )
+        if one["lift_low"] is not None:
+            value = f"{one['lift']:.2f} 倍"
+            lift_note = f"95% 区间 {one['lift_low']:.2f}–{one['lift_high']:.2f} 倍"
+        elif one["lift"] is not None:
+            value, lift_note = INSUFFICIENT, "发现问题太少，无法给出有意义的区间"
+        else:
+            value, lift_note = "—", ""
+        figures.append(KeyFigure("分级抽查提升倍数", value, lift_note))
     elif plans:
         rate = found / inspected if inspected else None
-        figures.append(KeyFigure("问题发现率（各计划合计）", pct(rate), f"{len(plans)} 个抽查计划"))
+        figures.append(KeyFigure("检出率（各计划合计）", pct(rate), f"{len(plans)} 个抽查计划"))
     else:
-        figures.append(KeyFigure("问题发现率", "—", "本月无抽查评估结果"))
+        figures.append(KeyFigure("检出率", "—", "本月无抽查评估结果"))
     psi_value = score_psi(inputs.psi)
     figures.append(
         KeyFigure(
             "评分稳定性 PSI",
             f"{psi_value:.3f}" if psi_value is not None else "—",
-            psi_status(psi_value) if psi_value is not None else "",
+            psi_status(psi_value) if psi_value is not None else (FIRST_MONTH if first else ""),
         )
     )
-    figures.append(
-        KeyFigure(
-            "预警企业",
-            f"{num(len(inputs.warnings))} 户" if inputs.warnings is not None else "—",
-            "名单仅供内部核查" if inputs.warnings is not None else "",
+    if first:
+        figures.append(KeyFigure("预警企业", "—", f"{FIRST_MONTH}，不产生等级变动预警"))
+    else:
+        figures.append(
+            KeyFigure(
+                "预警企业",
+                f"{num(len(inputs.warnings))} 户" if inputs.warnings is not None else "—",
+                "名单仅供内部核查" if inputs.warnings is not None else "",
+            )
         )
-    )
     return figures
 
 
@@ -124,6 +148,7 @@ def _conclusions(inputs: MonthInputs) -> list[str]:
     """Plain-language findings for the summary page (HTML-escaped fragments)."""
     points = []
     summary = inputs.grade_summary
+    first = first_month(inputs)
     if summary:
         counts = summary.get("counts") or {}
         labels = inputs.grade_labels
@@ -136,31 +161,13 @@ def _conclusions(inputs: MonthInputs) -> list[str]:
         )
     else:
         points.append("本月尚无信用风险分类结果。")
-    for plan in inputs.plans:
-        o = plan_overview(plan)
-        if o["hit"] is None:
-            points.append(f"抽查计划 {esc(plan.plan_id)} 尚无检查结果。")
-            continue
-        text = (
-            f"抽查计划 {esc(plan.plan_id)}：检查 {num(o['inspected'])} 户，发现问题 "
-            f"{num(o['found'])} 户，问题发现率 {pct(o['hit'])}{ci(o['hit_low'], o['hit_high'])}"
+    if first:
+        points.append(
+            "本月为首个分类月份，没有上月结果可比：等级迁移、风险预警和模型健康监测"
+            "（PSI）要到下月才能计算。"
         )
-        if o["uniform"] is not None and o["per_inspection"] is not None:
-            text += (
-                f"；按每次检查计，分级抽查发现问题 {pct(o['per_inspection'])}，同样数量的随机均匀"
-                f"抽查估计为 {pct(o['uniform'])}{ci(o['uniform_low'], o['uniform_high'])}"
-            )
-        if o["lift"] is not None:
-            text += f"，分级抽查是其 {o['lift']:.2f} 倍"
-            if o["lift_low"] is not None:
-                text += f"（95% 区间 {o['lift_low']:.2f}–{o['lift_high']:.2f}）"
-                if o["lift_low"] > 1:
-                    text += '，<span class="good">显著高于随机抽查</span>'
-                elif o["lift_high"] < 1:
-                    text += '，<span class="bad">低于随机抽查</span>'
-                else:
-                    text += '，<span class="warn">与随机抽查的差异尚不显著</span>'
-        points.append(text + "。")
+    for plan in inputs.plans:
+        points.append(plan_sentence(plan))
     if not inputs.plans:
         points.append("本月尚无双随机抽查评估结果。")
     psi_value = score_psi(inputs.psi)
@@ -171,9 +178,40 @@ def _conclusions(inputs: MonthInputs) -> list[str]:
             f"{psi_status(psi_value)}</span>"
             f"（{PSI_WATCH} 以下稳定，{PSI_ALERT} 及以上需复核模型）。"
         )
-    else:
-        points.append("本月尚无模型健康监测结果。")
+    elif not first:
+        points.append("本月尚无模型健康监测结果（PSI 未计算）。")
     return points
+
+
+def plan_sentence(plan) -> str:
+    """One plan's result in a sentence: finding rate, the uniform draw, the lift."""
+    o = plan_overview(plan)
+    if o["hit"] is None:
+        return f"抽查计划 {esc(plan.plan_id)} 尚无检查结果。"
+    text = (
+        f"抽查计划 {esc(plan.plan_id)}：检查 {num(o['inspected'])} 户，发现问题 "
+        f"{num(o['found'])} 户，检出率 {pct(o['hit'])}{ci(o['hit_low'], o['hit_high'])}"
+    )
+    if o["uniform_found"] is not None:
+        text += (
+            f"；同样检查 {num(o['inspected'])} 户、在抽查名录内随机均匀抽查，预期发现问题 "
+            f"{num(o['uniform_found'])} 户"
+            + ci(o["uniform_found_low"], o["uniform_found_high"], num)
+        )
+    if o["lift_low"] is not None:
+        text += (
+            f"，分级抽查是其 {o['lift']:.2f} 倍（95% 区间 {o['lift_low']:.2f}–"
+            f"{o['lift_high']:.2f}）"
+        )
+        if o["lift_low"] > 1:
+            text += '，<span class="good">显著高于随机抽查</span>'
+        elif o["lift_high"] < 1:
+            text += '，<span class="bad">低于随机抽查</span>'
+        else:
+            text += '，<span class="warn">与随机抽查的差异尚不显著</span>'
+    elif o["lift"] is not None:
+        text += f"；提升倍数{INSUFFICIENT}（发现问题太少，无法判断分级抽查是否优于随机抽查）"
+    return text + "。"
 
 
 def key_figures_table(month: str) -> pd.DataFrame:
