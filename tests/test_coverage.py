@@ -135,3 +135,30 @@ def test_a_fully_drawn_stratum_keeps_its_uncertainty():
     assert none["low"] == 0 and none["high"] > 0
     every = estimators.ratio_arrays([12], [12], [12], [12])  # every verdict a finding
     assert every["low"] < 1 and every["high"] == 1
+
+
+def test_the_simulation_uses_what_the_evaluation_reports(simulation):
+    """One round through the stage's table functions gives the array figures above."""
+    import pandas as pd
+
+    s, rows = simulation, []
+    for h, grade in enumerate(GRADES):
+        m, k, y = (int(s[key][0, h]) for key in ("m", "k", "y"))
+        for i in range(m):
+            rows.append((grade, m / s["N"][0, h], i < k, i < y))
+    matched = pd.DataFrame(rows, columns=["grade", "inclusion_probability", "verdict", "found"])
+    matched["stratum"] = matched["grade"]
+    strata = estimators.stratum_table(matched)
+    table = estimators.per_grade(matched, matched, strata, list(GRADES)).set_index("grade")
+    for h, grade in enumerate(GRADES):
+        inside = np.zeros(len(GRADES))
+        inside[h] = 1
+        est = estimators.ratio_arrays(s["N"][0], s["m"][0], s["y"][0] * inside, s["k"][0] * inside)
+        assert (table.at[grade, "est_low"], table.at[grade, "est_high"]) == pytest.approx(
+            (float(est["low"]), float(est["high"]))
+        )
+    lift = estimators.lift_over_uniform(matched, strata)["lift"]
+    arrays = estimators.lift_arrays(s["N"][0], s["m"][0], s["y"][0])
+    assert (lift["low"], lift["high"]) == pytest.approx(
+        (float(arrays["lift_low"]), float(arrays["lift_high"]))
+    )

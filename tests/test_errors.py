@@ -58,9 +58,7 @@ def test_promote_of_an_unknown_run(capsys):
 def test_ingest_of_a_broken_register_without_notebook(capsys, tmp_path, case):
     content, what = BROKEN_REGISTERS[case]
     folder = exports_with_register(tmp_path, content)
-    line = error_line(
-        capsys, ["ingest", "--data", str(folder), *AS_OF, "--no-notebook"]
-    )
+    line = error_line(capsys, ["ingest", "--data", str(folder), *AS_OF, "--no-notebook"])
     assert str(folder / "enterprises.csv") in line
     assert what in line
 

@@ -54,18 +54,16 @@ def test_wilson_and_horvitz_thompson_against_hand_computed_values():
     assert (low, high) == pytest.approx((0.1078, 0.6032), abs=1e-4)  # the published table
     # HT overall: (100·0.3 + 20·0.6) / 120
     assert table.at["合计", "est_rate"] == pytest.approx(42 / 120)
-    s2_b = (3 * 0.7**2 + 7 * 0.3**2) / 9  # sample variance of y in B1
-    s2_d = (6 * 0.4**2 + 4 * 0.6**2) / 9
-    # superpopulation variance: no finite-population correction, (N_h/N)² s²_h / m_h
+    # the Bernoulli model's variance within each stratum: p(1 − p), no finite-population
+    # correction — (N_h/N)² p_h(1 − p_h) / m_h summed
+    s2_b, s2_d = 0.3 * 0.7, 0.6 * 0.4
     var = (100 / 120) ** 2 * s2_b / 10 + (20 / 120) ** 2 * s2_d / 10
-    assert var == pytest.approx(0.0169444, abs=1e-7)
+    assert var == pytest.approx(0.01525, abs=1e-7)
     assert table.at["合计", "est_se"] == pytest.approx(math.sqrt(var))
     assert table.at["B", "est_se"] == pytest.approx(math.sqrt(s2_b / 10))
     assert table.at["D", "est_se"] == pytest.approx(math.sqrt(s2_d / 10))
-    # interval: Wilson at the effective size p(1-p)/V = 0.21 / (s²/10) = 9 → Wilson(2.7, 9)
-    assert (table.at["B", "est_low"], table.at["B", "est_high"]) == pytest.approx(
-        _wilson(0.3 * 9, 9)
-    )
+    # a grade of one stratum: Wilson at the effective size p(1-p)/V = 10, the hit rate's
+    assert (table.at["B", "est_low"], table.at["B", "est_high"]) == pytest.approx((low, high))
     n_eff = 0.35 * 0.65 / var
     assert (table.at["合计", "est_low"], table.at["合计", "est_high"]) == pytest.approx(
         _wilson(0.35 * n_eff, n_eff)
@@ -133,7 +131,7 @@ def test_no_verdict_results_leave_the_denominator_and_enter_the_variance():
     assert table.at["B", "est_no_verdict_share"] == pytest.approx(0.2)
     # linearised u = (y − 0.375 v) / 80: three of 0.625/80, five of −0.375/80, two of 0
     u = np.array([0.625] * 3 + [-0.375] * 5 + [0] * 2) / 80
-    s2 = np.sum((u - u.mean()) ** 2) / 9
+    s2 = np.sum((u - u.mean()) ** 2) / 10  # the Bernoulli model's: divisor m
     assert table.at["B", "est_se"] == pytest.approx(math.sqrt(100**2 * s2 / 10))
 
 
@@ -144,11 +142,8 @@ def test_full_coverage_stratum_keeps_its_sampling_error():
     table = evaluate.per_grade(matched, tasks, evaluate.stratum_table(tasks), ["B", "D"]).set_index(
         "grade"
     )
-    s2_d = (6 * 0.4**2 + 4 * 0.6**2) / 9
-    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(s2_d / 10))
-    assert (table.at["D", "est_low"], table.at["D", "est_high"]) == pytest.approx(
-        _wilson(0.6 * 9, 9)
-    )
+    assert table.at["D", "est_se"] == pytest.approx(math.sqrt(0.6 * 0.4 / 10))
+    assert (table.at["D", "est_low"], table.at["D", "est_high"]) == pytest.approx(_wilson(6, 10))
 
 
 def test_uneven_probabilities_inside_a_stratum_are_refused():

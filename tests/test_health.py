@@ -9,6 +9,7 @@ import pytest
 from evaluation_data import SCHEME, make_codes, private_home, write_grades
 
 from workbench import governance, workspace
+from workbench.errors import NotReadyError
 from workbench.scoring.train import population_stability
 from workbench.stages import health
 from workbench.workspace import integrity
@@ -155,7 +156,7 @@ def test_entity_type_psi_sits_where_the_shares_put_it(three_months):
 def test_first_month_and_missing_month(three_months):
     first = health.run_health("2026-07")
     assert first["previous"] is None and first["warnings"] == []
-    with pytest.raises(FileNotFoundError, match="no grade file for 2031-01"):
+    with pytest.raises(NotReadyError, match="no grade file for 2031-01"):
         health.run_health("2031-01")
 
 

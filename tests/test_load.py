@@ -561,3 +561,64 @@ def test_empty_event_file_is_named(tmp_path):
     (tmp_path / "penalties.csv").write_bytes(b"")
     with pytest.raises(load.ContractError, match=r"penalties\.csv: empty file"):
         load.load_folder(tmp_path, SNAPSHOT)
+
+
+# ---------------------------------------------------------------- workbooks with several sheets
+
+
+def _workbook(path, sheets: dict):
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+
+
+def test_every_sheet_of_a_table_is_read(tmp_path):
+    """Two sheets of enterprises (English and Chinese headers): every row read, none lost."""
+    first = register_frame().iloc[:2]
+    second = chinese(register_frame().iloc[2:], "enterprises")
+    second.loc[:, "成立日期"] = "不是日期"  # one bad row, on the second sheet
+    _workbook(tmp_path / "enterprises.xlsx", {"2024年": first, "2025年": second})
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.rows_read == 3
+    assert result.accepted["uscc"].tolist() == CODES[:2]
+    assert result.quarantine[load.ROW_COLUMN].tolist() == ["2025年!2"]
+    assert [s["sheet"] for s in result.sheets if s["used"]] == ["2024年", "2025年"]
+
+
+def test_a_sheet_that_is_not_the_table_is_reported(tmp_path):
+    from workbench.intake import quality
+
+    notes = pd.DataFrame({"说明": ["本表由业务系统导出"], "导出人": ["张三"]})
+    _workbook(tmp_path / "enterprises.xlsx", {"名录": register_frame(), "说明": notes})
+    loaded = load.load_folder(tmp_path, SNAPSHOT)
+    result = loaded["enterprises"]
+    assert result.rows_read == 3 and result.quarantine.empty
+    unused = [s for s in result.sheets if not s["used"]]
+    assert [s["sheet"] for s in unused] == ["说明"] and "not table enterprises" in unused[0]["why"]
+    report = quality.build_report(loaded, SNAPSHOT, str(tmp_path))
+    assert report["unused_sheets"][0]["sheet"] == "说明"
+    assert report["tables"]["enterprises"]["sheets"] == result.sheets
+
+
+def test_a_sheet_with_part_of_the_table_is_refused_by_name(tmp_path):
+    broken = register_frame().drop(columns=["status", "region_code"])
+    _workbook(tmp_path / "enterprises.xlsx", {"一": register_frame(), "二": broken})
+    with pytest.raises(load.ContractError, match=r"sheet '二'.*lacks region_code.*status"):
+        load.load_folder(tmp_path, SNAPSHOT)
+
+
+def test_no_sheet_with_the_table_names_every_sheet(tmp_path):
+    a = pd.DataFrame({"甲": [1]})
+    b = pd.DataFrame({"乙": [2]})
+    _workbook(tmp_path / "enterprises.xlsx", {"A": a, "B": b})
+    with pytest.raises(
+        load.ContractError, match=r"no sheet has table enterprises.*'A': 甲.*'B': 乙"
+    ):
+        load.load_folder(tmp_path, SNAPSHOT)
+
+
+def test_absent_optional_columns_are_recorded(tmp_path):
+    write_register(tmp_path)  # no registered_capital, legal_rep_key, … in the file
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert {"registered_capital", "legal_rep_key", "address"} <= set(result.absent_columns)
+    assert "uscc" not in result.absent_columns

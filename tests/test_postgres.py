@@ -27,6 +27,8 @@ pytestmark = [
         not BINARIES, reason="PostgreSQL binaries absent (./run setup installs `postgresql`)"
     ),
     pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning:mlflow.*"),
+    # the small city has few events per candidate indicator; the store is under test here
+    pytest.mark.filterwarnings("ignore::workbench.scoring.scorecard.ScorecardWarning"),
     pytest.mark.filterwarnings(
         "ignore:.*Any type hint is inferred as AnyType:UserWarning:mlflow.types.type_hints"
     ),

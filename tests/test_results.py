@@ -274,7 +274,9 @@ def test_stored_results_reach_the_next_ingest_as_a_feedback_folder(clean_city, t
     rec = reconciliation.reconcile(tasks, rows)
     store = tmp_path / "evaluation"
     (store / "2026-10" / "P9").mkdir(parents=True)
-    feedback.inspection_events(rec).to_parquet(EvaluationFolder(store / "2026-10" / "P9").file("results"))
+    feedback.inspection_events(rec).to_parquet(
+        EvaluationFolder(store / "2026-10" / "P9").file("results")
+    )
     folder = feedback.write_feedback("2026-10-31", tmp_path / "feedback", store)
     assert len(pd.read_parquet(folder / "inspections.parquet")) == 20  # not those of November
     assert feedback.write_feedback("2026-10-01", tmp_path / "none", store) is None

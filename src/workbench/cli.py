@@ -54,16 +54,22 @@ def _add_stage_options(parser: argparse.ArgumentParser, stage) -> None:
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
         if meta.get("positional"):
-            parser.add_argument(f.name, nargs="?", default=f.default, **{
-                k: v for k, v in kwargs.items() if k != "dest"
-            })
+            parser.add_argument(
+                f.name,
+                nargs="?",
+                default=f.default,
+                **{k: v for k, v in kwargs.items() if k != "dest"},
+            )
             continue
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
         if isinstance(f.default, bool):
             action = "store_false" if f.default else "store_true"
-            parser.add_argument(flag, action=action, default=f.default, **{
-                k: v for k, v in kwargs.items() if k != "metavar"
-            })
+            parser.add_argument(
+                flag,
+                action=action,
+                default=f.default,
+                **{k: v for k, v in kwargs.items() if k != "metavar"},
+            )
         elif isinstance(f.default, int):
             parser.add_argument(flag, type=int, default=f.default, **kwargs)
         else:
@@ -112,8 +118,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise ParameterError(
             f"--without {', '.join(unknown)}: allowed {', '.join(OPTIONAL_TABLES)}"
         )
-    if args.history is not None and not 1 <= args.history <= args.months:
-        raise ParameterError(f"--history must lie in 1..--months ({args.months})")
+    if args.history is not None and args.history < 1:
+        raise ParameterError(f"--history {args.history}: at least one month")
+    months = args.months or max(36, args.history or 0)  # the truth covers the history shown
     profile = CityProfile(
         place=args.place,
         industry_mix=args.industry_mix,
@@ -124,7 +131,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return cycle.generate_city(
         out=args.out,
         entities=args.entities,
-        months=args.months,
+        months=months,
         seed=args.seed,
         end=args.end,
         messy=args.messy,
@@ -218,8 +225,9 @@ def _add_tools(sub) -> None:
     p.add_argument(
         "--months",
         type=int,
-        default=36,
-        help="months the hidden truth covers (events start in 2014 unless --history)",
+        default=None,
+        help="months the hidden truth covers (default: 36, or --history when longer); "
+        "events start in 2014 unless --history",
     )
     p.add_argument("--seed", type=int, default=2026, help="seed (same seed, same bytes)")
     p.add_argument("--end", default="2026-10-31", help="last day of the window (the snapshot)")
@@ -366,4 +374,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

@@ -163,7 +163,9 @@ def generate_city(out: str | None = None, echo: Callable[[str], None] = print, *
     for table, rows in summary.rows.items():
         echo(f"  {table:<20} {rows:>10,} rows")
     if summary.errors:
-        echo(f"  {summary.errors:,} rows corrupted on purpose (listed in _truth/injected_errors.csv)")
+        echo(
+            f"  {summary.errors:,} rows corrupted on purpose (listed in _truth/injected_errors.csv)"
+        )
     echo(f"  ({summary.seconds:.1f} s; truth for tests and benchmarks in {target / '_truth'})")
     return 0
 
@@ -227,6 +229,12 @@ def headline(record: dict) -> str:
             f"(95 % {ev['uniform_low']:.1%}–{ev['uniform_high']:.1%}); lift "
             f"{ev['lift']:.2f} ({ev['lift_low']:.2f}–{ev['lift_high']:.2f})"
         )
+    elif ev.get("lift_note"):
+        rate = ev.get("hit_rate")
+        shown = f"{rate:.1%}" if rate is not None else "n/a"
+        text += f"problems found per inspection {shown}; lift: {ev['lift_note']}"
+    elif ev:
+        text += "no lift (no result with a verdict)"
     else:
         text += "no evaluation"
     if trained:

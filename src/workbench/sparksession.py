@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import SparkSession
 
 LOCAL = "local[2]"
@@ -49,7 +54,8 @@ def session(master: str = LOCAL, app: str = "workbench") -> SparkSession:
             "the Spark engine needs pyspark: pip install 'pyspark>=4,<5' (./run setup does)"
         ) from None
     if master.startswith("sc://"):
-        return SparkSession.builder.remote(master).appName(app).getOrCreate()
+        with pandas3_tolerated():
+            return SparkSession.builder.remote(master).appName(app).getOrCreate()
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise SparkUnavailable(
             "the Spark engine needs Java 17 or later: apt-get install default-jre-headless "
@@ -64,9 +70,37 @@ def session(master: str = LOCAL, app: str = "workbench") -> SparkSession:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
     if master.startswith("local"):
+        # Python workers run this interpreter (the venv with workbench and the model's
+        # libraries), not whatever python3 is first on the PATH
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         builder = builder.config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
         builder = builder.config("spark.driver.host", "127.0.0.1")
-    spark = builder.getOrCreate()
+    with pandas3_tolerated():
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def to_pandas(frame) -> pd.DataFrame:
+    """Collect a Spark DataFrame to the driver as pandas (through Arrow).
+
+    pyspark 4.3 warns on every collect that it "does not yet fully support pandas >= 3";
+    the columns collected here are plain doubles, strings, booleans and one date, which
+    convert exactly (the parity test compares them with DuckDB's), so the warning is muted
+    for this call only.
+    """
+    with pandas3_tolerated():
+        return frame.toPandas()
+
+
+@contextmanager
+def pandas3_tolerated() -> Iterator[None]:
+    """Mute pyspark 4.3's warnings about pandas 3 (see :func:`to_pandas`)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        # its Arrow conversion still passes pandas 3's deprecated copy= (harmless)
+        warnings.filterwarnings("ignore", "The copy keyword is deprecated", module="pyspark")
+        yield

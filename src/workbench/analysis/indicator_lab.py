@@ -132,7 +132,7 @@ def build_lab_panel(
 
 
 def binning_table(lab: LabPanel, indicator: str) -> pd.DataFrame:
-    """optbinning's table of one indicator on the training rows (bins, counts, event rate, WoE, IV)."""
+    """Optbinning's table of one indicator on the training rows (bins, counts, event rate, WoE, IV)."""
     import logging as _logging
 
     _logging.getLogger("__cvxpy__").disabled = True

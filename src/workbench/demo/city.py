@@ -12,8 +12,8 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from workbench.demo import synth
 from workbench import workspace
+from workbench.demo import synth
 
 log = logging.getLogger(__name__)
 

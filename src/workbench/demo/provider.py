@@ -111,6 +111,7 @@ def _same_plan(plan: PlanFolder, state: pd.DataFrame):
     from workbench.sampling.design import GRADE_COLUMNS
     from workbench.sampling.plan import GradeRule, PlanError, load_plan
     from workbench.stages import sample as sample_stage
+    from workbench.workspace.integrity import sha256_file
 
     ws = workspace.current()
     record = plan.draw()
@@ -124,9 +125,12 @@ def _same_plan(plan: PlanFolder, state: pd.DataFrame):
             spec = candidate
             break
     grades = ws.grades.at(plan.month)
-    ingest = ws.ingest.at(plan.month)
-    if spec is None or not grades.exists() or not ingest.exists():
+    ingest = ws.ingest.for_month(plan.month)  # as the sample stage finds it
+    if spec is None or not grades.exists() or ingest is None:
         return None, None, None, "the plan file or its grades/ingest were not found again"
+    register = (record.get("register") or {}).get("sha256")
+    if register and register != sha256_file(ingest.table_path("enterprises")):
+        return None, None, None, "the register the plan was drawn from is not the ingest's now"
     frame = grades.read_grades(columns=list(GRADE_COLUMNS)).reset_index(drop=True)
     summary = grades.maybe_json("summary") or {}
     order = [str(g) for g in (summary.get("scheme") or {}).get("grades", [])]

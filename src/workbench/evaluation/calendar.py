@@ -89,4 +89,3 @@ def working_days_between(
         day += dt.timedelta(days=1)
         count += _is_working_day(day)
     return count
-

@@ -25,7 +25,9 @@ stratum this variance is slightly conservative, never zero.
   with a result; tasks without a result are missing at random within their stratum).
   The rate among enterprises that can be inspected is ``R = Σ w·y / Σ w·v`` (y = problem
   found, v = a verdict was possible). Its variance is that of the linearised variable
-  ``t = w·(y − R·v) / Σ w·v``: ``V = Σ_h m_h s²_{t,h}``. A stratum whose verdicts are
+  ``t = w·(y − R·v) / Σ w·v``: ``V = Σ_h Σ_{i∈h} (t_i − t̄_h)²`` (binomial within
+  each stratum, so a grade of one stratum gets exactly the hit rate's Wilson interval
+  when every result has a verdict). A stratum whose verdicts are
   all findings or all clean (or has a single unit) adds the binomial variance at
   ``(y + ½) / (k + 1)`` instead of the zero its sample variance shows. The interval is
   Wilson at the effective sample size ``R(1 − R)/V`` (Korn & Graubard), inside [0, 1];
@@ -34,7 +36,9 @@ stratum this variance is slightly conservative, never zero.
   frame* (the one baseline everywhere): findings per inspection of the plan
   ``A = Σ_h (m_h/m)·ȳ_h`` against ``B = Σ_h (N_h/N)·ȳ_h`` (no-verdict results count as no
   finding in both: a uniform draw meets closed enterprises too). Both are linear in the
-  stratum means, so their variances and covariance follow exactly from the strata's; the
+  stratum means, so their variances and covariance follow exactly from the strata's —
+  each stratum's taken binomial at the adjusted rate ``(y + 1)/(m + 2)``, since a Wald
+  interval on raw rates is too narrow exactly when few findings make them low; the
   lift ``A/B`` gets a delta-method interval on the log scale. When ``A`` or ``B`` cannot
   be told from zero (its own 95 % interval reaches it) no ratio is meaningful: the lift
   then has no interval and says 样本不足.
@@ -104,11 +108,13 @@ def stratum_variance(beta, gamma, num, den, m, adjust: float | None = None) -> n
     of two 0/1 variables with ``num ≤ den`` unit by unit (findings and verdicts) among
     the ``m`` units of the stratum; that makes the counts sufficient.
 
-    Without ``adjust`` each stratum adds ``m_h·s²_t`` (the sample variance), except that a
-    stratum whose ``den`` units are all ``num`` or none — its sample variance of ``num``
-    is zero, which says nothing about its rate — adds the binomial
-    ``β_h²·den·p̃(1 − p̃)`` with ``p̃ = (num + ½)/(den + 1)`` as well. That is for Wilson
-    intervals, which correct a low rate's small variance themselves.
+    Without ``adjust`` each stratum adds ``Σ_i (t_i − t̄_h)²`` — the Bernoulli model's
+    variance at the observed rates (``m_h`` times the sample variance with divisor
+    ``m_h``, so that one stratum's rate gets exactly the binomial ``p(1 − p)/k``) — and a
+    stratum whose ``den`` units are all ``num`` or none (its variance of ``num`` is zero,
+    which says nothing about its rate) adds the binomial ``β_h²·den·p̃(1 − p̃)`` with
+    ``p̃ = (num + ½)/(den + 1)`` as well. That is for Wilson intervals, which correct a
+    low rate's small variance themselves.
 
     With ``adjust`` (for Wald-type intervals, the lift's) the variance is the model's:
     ``den`` is Bernoulli(``d = den/m``) and ``num`` given ``den`` Bernoulli at the
@@ -129,8 +135,8 @@ def stratum_variance(beta, gamma, num, den, m, adjust: float | None = None) -> n
     total = beta * num + gamma * den
     square = beta**2 * num + gamma**2 * den + 2 * beta * gamma * num
     with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = (square - np.where(m > 0, total**2 / np.where(m > 0, m, 1), 0)) / (m - 1)
-    spread = np.where(m > 1, m * np.clip(np.nan_to_num(s2), 0, None), 0.0)
+        spread = square - np.where(m > 0, total**2 / np.where(m > 0, m, 1), 0)
+    spread = np.clip(np.nan_to_num(spread), 0, None)
     alike = (den > 0) & ((num == 0) | (num == den))
     p = (num + 0.5) / (den + 1)
     floor = np.where(alike, beta**2 * den * p * (1 - p), 0.0)

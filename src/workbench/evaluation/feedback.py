@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.workspace.folders import EvaluationCollection, EvaluationFolder, FeedbackFolder
 from workbench import workspace
 from workbench.evaluation.reconciliation import (
     INSPECTION_COLUMNS,
@@ -21,7 +20,7 @@ from workbench.evaluation.reconciliation import (
     STATUS_MATCHED,
     Reconciliation,
 )
-
+from workbench.workspace.folders import EvaluationCollection, EvaluationFolder, FeedbackFolder
 
 
 def inspection_events(reconciliation: Reconciliation) -> pd.DataFrame:
@@ -66,8 +65,7 @@ def recorded_results(
         else workspace.current().evaluations
     )
     frames = [
-        pd.read_parquet(p).assign(_stored=p.stat().st_mtime_ns)
-        for p in evaluations.result_files()
+        pd.read_parquet(p).assign(_stored=p.stat().st_mtime_ns) for p in evaluations.result_files()
     ]
     if not frames:
         return _typed_events(pd.DataFrame({c: pd.Series(dtype=object) for c in INSPECTION_COLUMNS}))

@@ -127,7 +127,6 @@ def publication_deadlines(
     return out
 
 
-
 # ----------------------------------------------------------------------------- reading
 def read_results(
     path: str | Path,
@@ -378,4 +377,3 @@ def _as_result_rows(results: pd.DataFrame) -> pd.DataFrame:
         rows[col] = rows[col].astype("string")
     rows["source_order"] = np.arange(len(rows))
     return rows
-

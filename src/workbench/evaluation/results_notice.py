@@ -123,4 +123,3 @@ def write_results_notice(notice: pd.DataFrame, folder: str | Path, title: str = 
         encoding="utf-8",
     )
     return [csv_path, html_path]
-

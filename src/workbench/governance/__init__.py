@@ -12,7 +12,8 @@ One job per module:
 - :mod:`~workbench.governance.gates` — the gates and :func:`promote`;
 - :mod:`~workbench.governance.registry` — aliases, the champion, loading a model;
 - :mod:`~workbench.governance.server` — the MLflow UI server (``workbench ui``);
-- :mod:`~workbench.governance.mlflow_model` — the pyfunc wrapper MLflow loads.
+- :mod:`~workbench.governance.mlflow_model` — the pyfunc wrapper MLflow loads;
+- :mod:`~workbench.governance.compare` — a challenger against the champion on the same rows.
 
 The public names are re-exported here: ``from workbench import governance;
 governance.promote(run_id)``.

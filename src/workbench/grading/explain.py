@@ -20,18 +20,27 @@ from workbench.scoring.scorecard import FittedScorecard
 
 
 def contributions(
-    fitted: FittedScorecard, X: pd.DataFrame, background: pd.DataFrame
+    fitted: FittedScorecard,
+    X: pd.DataFrame,
+    background: pd.DataFrame,
+    rounded: bool | None = None,
 ) -> pd.DataFrame:
     """Points per indicator relative to the background's mean points (SHAP, in points).
 
-    Each row sums to the row's score minus the background's mean score.
+    Each row sums to the row's score minus the background's mean score. The reasons use
+    the scorecard's own (integer) points; ``rounded=False`` gives the logistic
+    regression's exact points, which are what SHAP is compared with.
     """
-    reference = fitted.points(background).mean()
-    return fitted.points(X) - reference
+    reference = fitted.points(background, rounded=rounded).mean()
+    return fitted.points(X, rounded=rounded) - reference
 
 
 def shap_agreement(fitted: FittedScorecard, X: pd.DataFrame, background: pd.DataFrame) -> float:
-    """Largest absolute gap, in points, between SHAP and :func:`contributions`."""
+    """Largest absolute gap, in points, between SHAP and the exact (unrounded) contributions.
+
+    Rounding each bin's points to an integer moves a contribution by at most half a point;
+    SHAP on the logistic regression must agree with the exact points to rounding error.
+    """
     import shap
 
     binning = fitted.scorecard.binning_process_
@@ -51,7 +60,8 @@ def shap_agreement(fitted: FittedScorecard, X: pd.DataFrame, background: pd.Data
         )
         values = explainer(woe, silent=True).values
     in_points = -fitted.options.pdo / np.log(2) * values
-    return float(np.abs(in_points - contributions(fitted, X, background).to_numpy()).max())
+    exact = contributions(fitted, X, background, rounded=False).to_numpy()
+    return float(np.abs(in_points - exact).max())
 
 
 def _value_text(value) -> str:

@@ -112,15 +112,18 @@ class SparkEngine:
         for statement in setup:
             name, table, sql = to_spark_sql(statement, self.schema)
             frame = self.spark.sql(sql)
-            if table:
+            if table:  # a TEMP TABLE is materialised once, as in DuckDB
                 frame = frame.cache()
+                frame.count()
                 self._cached.append(frame)
             self._register(name, frame)
         return self.spark.sql(to_spark_sql(final, self.schema)[2])
 
     def compute(self, snapshot: str | pd.Timestamp, catalog: Catalog) -> pd.DataFrame:
         """The indicator matrix as pandas, typed and ordered as :meth:`Engine.compute`'s."""
-        return to_matrix(self.frame(snapshot, catalog).toPandas(), catalog, snapshot)
+        from workbench.sparksession import to_pandas
+
+        return to_matrix(to_pandas(self.frame(snapshot, catalog)), catalog, snapshot)
 
     def close(self) -> None:
         """Drop the cached intermediate tables (the session stays for the next user)."""

@@ -46,6 +46,8 @@ from workbench.scoring.design import (
 MIN_ROWS_TO_DATE = 30
 #: The share of a table's earliest rows ignored when dating its start (a stray old row).
 STRAY_SHARE = 0.005
+#: A label table starting this many months after the history is named in the report.
+LATE_TABLE_MONTHS = 6
 #: Tables kept as a state rather than a history (a licence granted in 2009 is still held).
 STATE_TABLES = ("enterprises", "licenses", "relations", "inspectors", "conflicts")
 #: Derived columns of the as-of views (indicators/engine.py) and the export columns they need.
@@ -184,7 +186,7 @@ def history_start(
     chance. Each table's start ignores its earliest :data:`STRAY_SHARE` of rows (a stray
     row years before the export); tables with fewer than :data:`MIN_ROWS_TO_DATE` rows
     date nothing unless no table has more. A label table that begins much later is
-    named in the report (:meth:`Readiness.notes`).
+    named in the report's ``missing`` lines.
     """
     dated = [
         p for t in label_tables if (p := profiles.get(t)) and p.present and p.start is not None
@@ -386,6 +388,14 @@ def assess(
             problem, more = str(err), err.more_months
     if problem:
         missing.append(problem)
+    for name in label_tables:
+        p = profiles[name]
+        late = start is not None and p.start is not None and p.rows >= MIN_ROWS_TO_DATE
+        if late and p.start > start + pd.DateOffset(months=LATE_TABLE_MONTHS):
+            missing.append(
+                f"table {name} ({p.zh}) starts {p.start.date()}, later than the history "
+                f"({start.date()}): before then its label events are not in the export"
+            )
     first_train = design.train[0] if design is not None else None
     indicators = _indicator_rows(catalog, profiles, first_train)
     for name, profile in profiles.items():

@@ -30,7 +30,10 @@ VALID_MONTHS = 3
 MIN_VALID_MONTHS = 1
 #: Months of history wanted before the first training snapshot, so that its indicators'
 #: windows see some past (a snapshot on the first day of an export sees no event at all).
-#: Given up, month by month, only when the training window would otherwise be shorter.
+#: The training window comes first: the warm-up only takes months the window cannot use.
+#: Measured on a 20,000-enterprise city with 36 months of history (Tonghua, four optional
+#: tables absent): 10 training months from the start of the history gave validation AUC
+#: 0.647, 4 months after a 6-month warm-up 0.631, 3 months after 7 months 0.616.
 WARMUP_MONTHS = 6
 
 
@@ -140,9 +143,9 @@ def plan_design(
     """The longest embargoed design that fits between ``history_start`` and ``as_of``.
 
     Validation takes the last ``valid_months`` labelled month ends; training the month
-    ends up to one horizon before them, as many as fit (at most ``max_train``), after a
-    warm-up of up to ``warmup`` months from the start of the history. When history is
-    short the warm-up is given up first, then validation months (down to one), never the
+    ends up to one horizon before them, as many as fit (at most ``max_train``), leaving up
+    to ``warmup`` months of history before the first when there is room. When history is
+    short the warm-up goes first, then validation months (down to one), never the
     embargo; below :data:`MIN_TRAIN_MONTHS` training months the data is not ready.
 
     Args:
@@ -169,7 +172,7 @@ def plan_design(
             room, used_warmup = max_train, warmup
         else:
             room = _months_between(earliest, last_train)
-            used_warmup = min(warmup, max(0, room - MIN_TRAIN_MONTHS))
+            used_warmup = min(warmup, max(0, room - max_train))
             room = min(max_train, room - used_warmup)
         if room >= MIN_TRAIN_MONTHS:
             train, valid_ends = embargoed_snapshots(

@@ -22,14 +22,17 @@ values are refused.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    assert_all_finite,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from workbench.scoring.scorecard import (
     FittedScorecard,
@@ -65,16 +68,20 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         min_bin_events=10,
         min_prebin_share=0.002,
         max_n_prebins=20,
+        prebinning="cart",
         max_n_bins=None,
+        trend="auto",
+        zero_bin=True,
         max_pvalue=None,
         min_level_rows=None,
         chance_ratio=3.0,
+        material_iv=0.001,
         min_iv=0.0,
         max_corr=0.95,
         max_features=25,
         l2_c=None,
         cv_folds=5,
-        cv_max_rows=50_000,
+        cv_max_rows=30_000,
         rounding=True,
         random_state=0,
     ):
@@ -86,10 +93,14 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.min_bin_events = min_bin_events
         self.min_prebin_share = min_prebin_share
         self.max_n_prebins = max_n_prebins
+        self.prebinning = prebinning
         self.max_n_bins = max_n_bins
+        self.trend = trend
+        self.zero_bin = zero_bin
         self.max_pvalue = max_pvalue
         self.min_level_rows = min_level_rows
         self.chance_ratio = chance_ratio
+        self.material_iv = material_iv
         self.min_iv = min_iv
         self.max_corr = max_corr
         self.max_features = max_features
@@ -115,11 +126,15 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0:
-                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
-            return X
-        array = validate_data(
-            self, X, reset=reset, dtype="numeric", ensure_all_finite="allow-nan"
-        ) if reset else check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}); need ≥ 1")
+            if all(isinstance(c, str) for c in X.columns):
+                return X
+            return X.set_axis([f"x{i}" for i in range(X.shape[1])], axis=1)
+        array = (
+            validate_data(self, X, reset=reset, dtype="numeric", ensure_all_finite="allow-nan")
+            if reset
+            else check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+        )
         if not reset and array.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {array.shape[1]} features, but {type(self).__name__} is expecting "
@@ -142,26 +157,27 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         frame = self._frame(X, reset=True)
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected",
-                DataConversionWarning,
-                stacklevel=2,
-            )
-            y = y.ravel()
+        y = column_or_1d(y, warn=True)
+        if y.dtype.kind in "fc":
+            assert_all_finite(y, input_name="y")
         check_classification_targets(y)
         if len(y) != len(frame):
             raise ScorecardInputError(
                 f"X has {len(frame)} rows but y has {len(y)}: one target per row is needed"
             )
         self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            kind = "only one class" if len(self.classes_) < 2 else type_of_target(y)
+        if len(self.classes_) < 2:
             raise ValueError(
-                f"ScorecardClassifier is a binary classifier; y has {kind} "
-                f"({len(self.classes_)} classes: {self.classes_[:5].tolist()})"
+                f"y has only one class ({self.classes_.tolist()}): a scorecard needs both "
+                "bad and good rows"
             )
+        if len(self.classes_) > 2:
+            raise ValueError(
+                "Only binary classification is supported (bad versus good). The type of "
+                f"the target is {type_of_target(y)} ({len(self.classes_)} classes)."
+            )
+        if sample_weight is not None and not np.any(np.asarray(sample_weight, float)):
+            raise ValueError("sample_weight is zero on every row: nothing to fit")
         target = (y == self.classes_[1]).astype(int)
         monotonic = {
             k: v
@@ -189,14 +205,16 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """``[P(classes_[0]), P(classes_[1])]`` per row, the PD of the row's points."""
-        p = self.scorecard_.pd_from_score(self.predict_score(X))
+        score = self.predict_score(X)
+        p = self.scorecard_.pd_from_score(score)
         return np.column_stack([1 - p, p])
 
     def decision_function(self, X) -> np.ndarray:
         """Log-odds of ``classes_[1]`` (the event) — minus the points, rescaled."""
-        return self.scorecard_.log_odds_from_score(self.predict_score(X))
+        score = self.predict_score(X)
+        return self.scorecard_.log_odds_from_score(score)
 
     def predict(self, X) -> np.ndarray:
         """``classes_[1]`` where its probability exceeds one half."""
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
-
+        event = self.predict_proba(X)[:, 1] > 0.5
+        return self.classes_[event.astype(int)]

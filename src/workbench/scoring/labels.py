@@ -17,8 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from workbench import config
-from workbench import contract
+from workbench import config, contract
 from workbench.indicators.catalog import SOURCES, CatalogError, _check_filter
 from workbench.indicators.engine import Engine, _ident, _lit
 

@@ -80,9 +80,7 @@ def split_out_of_time(
     return labelled[labelled["snapshot"] < cut], labelled[labelled["snapshot"] >= cut]
 
 
-def write_panel(
-    frame: pd.DataFrame, folder: str | Path, design: dict | None = None
-) -> PanelFolder:
+def write_panel(frame: pd.DataFrame, folder: str | Path, design: dict | None = None) -> PanelFolder:
     """Write a panel (and its design: snapshots, validation start) atomically; return it."""
     from workbench.workspace import atomic_directory, write_json
 

@@ -57,6 +57,8 @@ logging.getLogger("__cvxpy__").disabled = True  # optbinning's import logs a har
 from optbinning import BinningProcess, OptimalBinning, Scorecard  # noqa: E402  (before cvxpy users)
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,12 @@ TRENDS = ("ascending", "descending", "auto", "auto_asc_desc", "convex", "concave
 #: the ``Variable`` of the base-points row of :meth:`FittedScorecard.points_table`
 BASE_POINTS = "基础分"
 #: inverse L2 strengths tried by cross-validation when ``l2_c`` is None
-C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+C_GRID = (0.1, 0.3, 1.0, 3.0)
 #: events per candidate variable below which a fit warns (the usual rule of ten)
 MIN_EVENTS_PER_VARIABLE = 10
+
+
+EXPERIMENT = {}
 
 
 class ScorecardInputError(WorkbenchError, ValueError):
@@ -91,16 +96,20 @@ class ScorecardOptions:
     min_bin_events: int = 10  # every bin holds ≥ this many bad and ≥ this many good rows
     min_prebin_share: float = 0.002  # smallest CART pre-bin, as a share of the rows
     max_n_prebins: int = 20
+    prebinning: str = "cart"  # optbinning's prebinning_method
     max_n_bins: int | None = None
+    trend: str | None = "auto"  # event-rate trend of numeric columns without a declared one
+    zero_bin: bool = True  # counts that are mostly 0: 0 binned on its own (special value)
     max_pvalue: float | None = None  # merge bins whose event rates do not differ (off)
     min_level_rows: int | None = None  # rarer categories → "others" (None: 2·min_bin_events)
     chance_ratio: float = 3.0  # IV below this × chance level → judged out of fold
+    material_iv: float = 0.001  # a chance level below this cannot move the AUC: no refits
     min_iv: float = 0.0  # optional floor on the in-sample IV
     max_corr: float = 0.95  # |ρ| between WoE columns above which the weaker one goes
     max_features: int = 25
     l2_c: float | None = None  # inverse L2 strength; None: chosen by CV from C_GRID
     cv_folds: int = 5
-    cv_max_rows: int = 50_000  # rows used for cross-fitting and choosing C
+    cv_max_rows: int = 30_000  # rows used for cross-fitting and choosing C
     rounding: bool = True  # integer points per bin (the score is their exact sum)
     random_state: int = 0
 
@@ -159,6 +168,12 @@ def check_inputs(
             f"{type(X).__name__} (wrap it: pd.DataFrame(X, columns=[...]))"
         )
     names = [str(c) for c in X.columns]
+    not_text = [c for c in X.columns if not isinstance(c, str)]
+    if not_text:
+        raise ScorecardInputError(
+            f"X's column names must be text (they name the variables in the points table); "
+            f"got {not_text[:5]}: rename them, e.g. X.columns = [f'x{{i}}' for i in ...]"
+        )
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
         raise ScorecardInputError(f"X has duplicated column names: {dupes}; names must be unique")
@@ -185,13 +200,18 @@ def check_inputs(
             raise ScorecardInputError(
                 f"sample_weight must be {len(X)} finite non-negative numbers, one per row of X"
             )
+        if not weight.any():
+            raise ScorecardInputError("sample_weight is zero on every row: nothing to fit")
+        if weight[target == 1].sum() == 0 or weight[target == 0].sum() == 0:
+            raise ScorecardInputError(
+                "y has a single class among the rows with a non-zero sample_weight: "
+                "nothing to learn"
+            )
     frame = {}
     for col in X.columns:
         series = X[col]
         if series.isna().all():
-            raise ScorecardInputError(
-                f"column {col!r} is missing on every row: drop it or fill it"
-            )
+            raise ScorecardInputError(f"column {col!r} is missing on every row: drop it or fill it")
         if pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(
             series
         ):
@@ -232,7 +252,7 @@ def _check_target(y, n_rows: int) -> np.ndarray:
     try:
         target = values.astype(float)
     except (TypeError, ValueError):
-        seen = sorted({str(v) for v in values[: 10_000]})[:5]
+        seen = sorted({str(v) for v in values[:10_000]})[:5]
         raise ScorecardInputError(
             f"y must be {allowed}; got values such as {seen}: map them first, "
             "e.g. y.map({'good': 0, 'bad': 1})"
@@ -254,11 +274,24 @@ def _check_target(y, n_rows: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- binning
 
 
+def _is_count(x: np.ndarray) -> bool:
+    """Non-negative whole numbers, mostly zero: a count indicator with structural zeros."""
+    seen = x[~np.isnan(x)]
+    return bool(
+        len(seen)
+        and seen.min() == 0
+        and seen.max() > 0
+        and (seen == 0).mean() >= 0.5
+        and np.all(seen == np.floor(seen))
+    )
+
+
 def _binning_params(options: ScorecardOptions, n_rows: int, kind: str, trend: str | None):
     k = int(options.min_bin_events)
     params = {
         "dtype": kind,
         "max_n_prebins": options.max_n_prebins,
+        "prebinning_method": options.prebinning,
         "min_prebin_size": float(min(0.5, max(options.min_prebin_share, 2 * k / n_rows))),
         "max_n_bins": options.max_n_bins,
         "max_pvalue": options.max_pvalue,
@@ -270,14 +303,95 @@ def _binning_params(options: ScorecardOptions, n_rows: int, kind: str, trend: st
         if rows < n_rows:
             params["cat_cutoff"] = rows / n_rows
     else:
-        params["monotonic_trend"] = trend or "auto"
+        params["monotonic_trend"] = trend or options.trend
     return params
 
 
-def _fit_binning(name, x, y, w, params) -> OptimalBinning:
+#: distinct values above which a numeric column is pre-binned on this many quantile buckets
+PREBIN_BUCKETS = 2048
+
+
+def _cart_splits(x: np.ndarray, y: np.ndarray, w, params: dict) -> np.ndarray:
+    """Optbinning's CART pre-binning, fitted on value counts instead of rows.
+
+    The tree sees each distinct value (or, above ``PREBIN_BUCKETS`` of them, each
+    quantile bucket) once, weighted by its bad and good rows, so it costs milliseconds
+    instead of a tree over every row (two thirds of optbinning's binning time at 200,000
+    rows). The splits are the same up to the bucket resolution.
+    """
+    clean = ~np.isnan(x)
+    xc, yc = x[clean], y[clean]
+    wc = np.ones(len(xc)) if w is None else w[clean]
+    if len(xc) == 0:
+        return np.array([])
+    values, inverse = np.unique(xc, return_inverse=True)
+    if len(values) > PREBIN_BUCKETS:
+        edges = np.unique(np.quantile(values[inverse], np.linspace(0, 1, PREBIN_BUCKETS + 1)))
+        inverse = np.searchsorted(edges[1:-1], xc, side="right")
+        values = edges[:-1]  # bucket i holds [edges[i], edges[i + 1]); a split sits on an edge
+        split_at = edges
+    else:
+        split_at = None
+    n_groups = len(values)
+    if n_groups < 2:
+        return np.array([])
+    good = np.bincount(inverse, wc * (1 - yc), n_groups)
+    bad = np.bincount(inverse, wc * yc, n_groups)
+    keys = np.arange(n_groups, dtype=float) if split_at is not None else values
+    feature = np.concatenate([keys, keys]).reshape(-1, 1)
+    label = np.r_[np.zeros(n_groups), np.ones(n_groups)]
+    weight = np.r_[good, bad]
+    used = weight > 0
+    min_rows = params["min_prebin_size"] * (len(x) if w is None else float(w.sum()))
+    tree = DecisionTreeClassifier(
+        max_leaf_nodes=params["max_n_prebins"],
+        min_weight_fraction_leaf=min(0.5, min_rows / float(weight.sum())),
+        random_state=0,
+    ).fit(feature[used], label[used], sample_weight=weight[used])
+    thresholds = np.unique(tree.tree_.threshold[tree.tree_.feature >= 0])
+    if split_at is None:
+        return thresholds
+    return split_at[np.floor(thresholds).astype(int) + 1]
+
+
+def _rare_level_rows(params: dict, n_rows: int) -> int:
+    """Rows below which a category joins "others" (optbinning's ``cat_cutoff`` rule)."""
+    return int(np.ceil(params.get("cat_cutoff", 0.0) * n_rows))
+
+
+def _fit_binning(name, x, y, w, params) -> OptimalBinning | None:
+    """One variable's optimal binning (numeric pre-bins from :func:`_cart_splits`).
+
+    None for a categorical column whose every level is rarer than ``min_level_rows``
+    (all of it would be "others": nothing to bin).
+
+    optbinning's ``auto`` trend asks a classifier for the shape of the event rate; on a
+    rare count (0 | 1 | 2+, non-zero on 0.6 % of 200,000 rows) it predicted a shape the
+    pre-bins contradict and returned one bin, IV 0. When ``auto`` leaves a single bin out
+    of several pre-bins, the better of ascending and descending is fitted instead.
+    """
+    params = dict(params)
+    if params["dtype"] == "categorical" and "cat_cutoff" in params:
+        counts = pd.Series(x).value_counts()
+        if counts.empty or counts.max() < _rare_level_rows(params, len(x)):
+            return None
+    if params["dtype"] == "numerical" and params["prebinning_method"] == "cart":
+        splits = _cart_splits(x, y, w, params)
+        if len(splits):  # (optbinning mishandles an empty user_splits)
+            params["user_splits"] = splits
+            del params["prebinning_method"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return OptimalBinning(name=name, **params).fit(x, y, sample_weight=w)
+        binning = OptimalBinning(name=name, **params).fit(x, y, sample_weight=w)
+        if (
+            params["dtype"] == "numerical"
+            and params.get("monotonic_trend") in ("auto", "auto_heuristic")
+            and len(binning.splits) == 0
+            and (binning._n_prebins or 0) > 1
+        ):
+            params["monotonic_trend"] = "auto_asc_desc"
+            binning = OptimalBinning(name=name, **params).fit(x, y, sample_weight=w)
+    return binning
 
 
 def _bin_indices(binning: OptimalBinning, x: np.ndarray) -> np.ndarray:
@@ -298,7 +412,7 @@ def _bin_counts(binning: OptimalBinning) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _woe(nonevent: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """optbinning's WoE, ``ln(non-event share / event share)``; 0 where a bin is pure/empty."""
+    """Optbinning's WoE, ``ln(non-event share / event share)``; 0 where a bin is pure/empty."""
     woe = np.zeros(len(event))
     ok = (event > 0) & (nonevent > 0)
     woe[ok] = np.log((nonevent[ok] / nonevent.sum()) / (event[ok] / event.sum()))
@@ -318,24 +432,101 @@ def _cross_fitted_iv(name, x, y, w, params, folds) -> float:
     the other folds, so the sum is 0 on average (in-sample IV is always positive); for a
     real signal it estimates the IV. Folds are weighted by their rows.
     """
-    total, rows = 0.0, 0
+    values, sizes = [], []
     for train, held in folds:
+        weight = np.ones(len(held)) if w is None else w[held]
         binning = _fit_binning(name, x[train], y[train], None if w is None else w[train], params)
+        if binning is None:  # one bin learnt: WoE 0 everywhere, no contribution
+            values.append(0.0)
+            sizes.append(len(held))
+            continue
         woe = _woe(*_bin_counts(binning))
         index = _bin_indices(binning, x[held])
-        weight = np.ones(len(held)) if w is None else w[held]
         bad = y[held] * weight
         good = (1 - y[held]) * weight
         if bad.sum() == 0 or good.sum() == 0:
             continue
         n_bins = len(woe)
         slot = np.where(index < 0, n_bins, index)
-        diff = np.bincount(slot, good, n_bins + 1) / good.sum() - np.bincount(
-            slot, bad, n_bins + 1
-        ) / bad.sum()
-        total += float(diff[:n_bins] @ woe) * len(held)
-        rows += len(held)
-    return total / rows if rows else 0.0
+        diff = (
+            np.bincount(slot, good, n_bins + 1) / good.sum()
+            - np.bincount(slot, bad, n_bins + 1) / bad.sum()
+        )
+        values.append(float(diff[:n_bins] @ woe))
+        sizes.append(len(held))
+    if not values:
+        return 0.0, np.inf
+    values = np.asarray(values)
+    mean = float(np.average(values, weights=sizes))
+    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.inf
+    return mean, se
+
+
+def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> int:
+    """Groups whose event rates the binning could fit: the degrees of freedom it used.
+
+    Numeric: the pre-bins; categorical: every level with enough rows (the levels are
+    ordered by their own event rate before any merging, so each one counts) plus
+    "others"; plus a non-empty special or missing bin.
+    """
+    nonevent, event = _bin_counts(binning)
+    rows = nonevent + event
+    n_clean = len(rows) - 2  # the last two rows are special and missing
+    extra = int(rows[n_clean] > 0) + int(rows[n_clean + 1] > 0)
+    if params["dtype"] != "categorical":
+        if EXPERIMENT.get("prebins_chance"):
+            return int(getattr(binning, "_n_prebins", n_clean) or 1) + extra
+        return int((rows[:n_clean] > 0).sum()) + extra
+    counts = pd.Series(values).value_counts()
+    rare = _rare_level_rows(params, len(values))
+    return int((counts >= rare).sum()) + int((counts < rare).any()) + extra
+
+
+def _screen(name, values, target, weight, params, options, bads, goods, sub, folds):
+    """Bin one candidate; return its IV-table record and, when it is usable, its binning."""
+    binning = _fit_binning(name, values, target, weight, params)
+    if binning is None:
+        rows = _rare_level_rows(params, len(values))
+        return {
+            "iv": 0.0,
+            "chance_iv": 0.0,
+            "cross_iv": np.nan,
+            "n_bins": 1,
+            "decision": f"every category has fewer than {rows} rows: one 'others' bin",
+        }, None
+    nonevent, event = _bin_counts(binning)
+    woe = _woe(nonevent, event)
+    iv = float(((nonevent / nonevent.sum() - event / event.sum()) * woe).sum())
+    chance = max(_groups(binning, values, params) - 1, 0) * (1 / bads + 1 / goods)
+    xchance = chance
+    if EXPERIMENT.get("two_chance") and params["dtype"] != "categorical":
+        EXPERIMENT["prebins_chance"] = True
+        xchance = max(_groups(binning, values, params) - 1, 0) * (1 / bads + 1 / goods)
+        EXPERIMENT["prebins_chance"] = False
+    occurs = (nonevent + event) > 0
+    record = {"iv": iv, "chance_iv": chance, "cross_iv": np.nan, "n_bins": int(occurs.sum())}
+    if iv <= 0 or len(np.unique(woe[occurs])) < 2:
+        record["decision"] = "one bin: no split separates bad from good"
+    elif iv < options.min_iv:
+        record["decision"] = f"IV below min_iv {options.min_iv}"
+    elif iv < chance and EXPERIMENT.get("below_chance_drop", True):
+        record["decision"] = f"IV {iv:.4f} below its chance level {chance:.4f}"
+    elif iv < options.chance_ratio * xchance and xchance < options.material_iv:
+        record["decision"] = (
+            f"IV {iv:.4f} within {options.chance_ratio:g}× its chance level {chance:.4f}"
+        )
+    elif iv < options.chance_ratio * xchance and folds:
+        sub_weight = None if weight is None else weight[sub]
+        cross, se = _cross_fitted_iv(name, values[sub], target[sub], sub_weight, params, folds)
+        record["cross_iv"] = cross
+        if cross <= (se if EXPERIMENT.get("t1") else 0):
+            record["decision"] = (
+                f"cross-fitted IV {cross:.4f} ≤ 0: in-sample IV {iv:.4f} is memorised"
+            )
+    if "decision" in record:
+        return record, None
+    record["bin_woe"] = woe
+    return record, binning
 
 
 # ----------------------------------------------------------------------------- selection
@@ -367,15 +558,22 @@ def _logistic(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=1000)
 
 
-def _cv_log_loss(W: np.ndarray, y: np.ndarray, w, c: float, folds) -> float:
-    total, weight_sum = 0.0, 0.0
+def _choose_c(W: np.ndarray, y: np.ndarray, w, folds) -> float:
+    """The inverse L2 strength of ``C_GRID`` with the lowest held-out log-loss.
+
+    One regression per fold walks the grid from strong to weak penalty, each fit starting
+    from the previous solution (a warm-started path: a fraction of the iterations).
+    """
+    loss = np.zeros(len(C_GRID))
     for train, held in folds:
-        model = _logistic(c).fit(W[train], y[train], sample_weight=None if w is None else w[train])
-        p = np.clip(model.predict_proba(W[held])[:, 1], 1e-12, 1 - 1e-12)
+        model = LogisticRegression(C=C_GRID[0], max_iter=1000, warm_start=True)
         weight = np.ones(len(held)) if w is None else w[held]
-        total += float(-(weight * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))).sum())
-        weight_sum += float(weight.sum())
-    return total / weight_sum
+        for i, c in enumerate(C_GRID):
+            model.set_params(C=c)
+            model.fit(W[train], y[train], sample_weight=None if w is None else w[train])
+            p = np.clip(model.predict_proba(W[held])[:, 1], 1e-12, 1 - 1e-12)
+            loss[i] -= float((weight * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))).sum())
+    return float(C_GRID[int(np.argmin(loss))])
 
 
 # ----------------------------------------------------------------------------- the model
@@ -483,7 +681,9 @@ class FittedScorecard:
         indices = self._indices(X)
         total = np.full(len(X), float(self.base_points))
         for f in self.features:
-            total += _lookup(self.bin_points[f], indices[f], self._unseen_points(f, self.options.rounding))
+            total += _lookup(
+                self.bin_points[f], indices[f], self._unseen_points(f, self.options.rounding)
+            )
         return total
 
     def log_odds_from_score(self, score: np.ndarray) -> np.ndarray:
@@ -541,11 +741,16 @@ class FittedScorecard:
             table["Points"] = self.bin_points[f][: len(table)]
             label = table["Bin"].map(_bin_text)
             table["Bin"] = label
-            if not all_bins:
+            if not all_bins:  # empty special/missing bins only where a row can fall in them
                 empty = (table["Count"] == 0) & label.isin(["Special", "Missing"])
                 if self.binnings[f].special_codes is not None:
                     empty &= label != "Special"
-                table = table[~empty]
+                table, label = table[~empty], label[~empty]
+            if _zero_special(self.binnings[f]):  # a count's structural zero first, then ≥ 1
+                table["Bin"] = label.replace({"Special": "0"}).str.replace(
+                    "(-inf, ", "[1, ", regex=False
+                )
+                table = pd.concat([table[label == "Special"], table[label != "Special"]])
             frames.append(table)
         keep = ["Variable", "Bin", "Count", "Count (%)", "Event rate", "WoE", "IV", "Points"]
         table = pd.concat(frames, ignore_index=True)
@@ -605,6 +810,11 @@ class FittedScorecard:
         card._metric_missing = "empirical"
         card._is_fitted = True
         return card
+
+
+def _zero_special(binning: OptimalBinning) -> bool:
+    codes = binning.special_codes
+    return codes is not None and list(codes) == [0]
 
 
 def _bin_text(b) -> str:
@@ -676,36 +886,16 @@ def fit_scorecard(
         kind = "categorical" if name in categorical else "numerical"
         params = _binning_params(options, len(target), kind, monotonic.get(name))
         values = frame[name].to_numpy()
-        binning = _fit_binning(name, values, target, weight, params)
-        nonevent, event = _bin_counts(binning)
-        woe = _woe(nonevent, event)
-        iv = float(((nonevent / nonevent.sum() - event / event.sum()) * woe).sum())
-        groups = int(getattr(binning, "_n_prebins", options.max_n_prebins) or 1)
-        chance = max(groups - 1, 0) * (1 / bads + 1 / goods)
-        record = {"iv": iv, "chance_iv": chance, "cross_iv": np.nan, "n_bins": int((nonevent + event > 0).sum())}
+        if kind == "numerical" and options.zero_bin and _is_count(values):
+            params["special_codes"] = [0]
+        record, binning = _screen(
+            name, values, target, weight, params, options, bads, goods, sub, folds
+        )
         records[name] = record
-        if iv <= 0 or len(np.unique(woe[(nonevent + event) > 0])) < 2:
-            record["decision"] = "one bin: no split separates bad from good"
-            continue
-        if iv < options.min_iv:
-            record["decision"] = f"IV below min_iv {options.min_iv}"
-            continue
-        if iv < chance:
-            record["decision"] = f"IV {iv:.4f} below its chance level {chance:.4f}"
-            continue
-        if iv < options.chance_ratio * chance and folds:
-            sub_weight = None if weight is None else weight[sub]
-            cross = _cross_fitted_iv(name, values[sub], target[sub], sub_weight, params, folds)
-            record["cross_iv"] = cross
-            if cross <= 0:
-                record["decision"] = (
-                    f"cross-fitted IV {cross:.4f} ≤ 0: in-sample IV {iv:.4f} is memorised"
-                )
-                continue
-        binnings[name] = binning
-        record["bin_woe"] = woe
-        woe_columns[name] = _lookup(woe, _bin_indices(binning, values))
-        record["decision"] = ""
+        if binning is not None:
+            binnings[name] = binning
+            woe_columns[name] = _lookup(record["bin_woe"], _bin_indices(binning, values))
+            record["decision"] = ""
 
     def strength(n):
         cross = records[n]["cross_iv"]
@@ -736,8 +926,8 @@ def fit_scorecard(
     if options.l2_c is None and folds:
         W = np.column_stack([woe_columns[k][sub] for k in kept])
         sub_weight = None if weight is None else weight[sub]
-        losses = {c: _cv_log_loss(W, target[sub], sub_weight, c, folds) for c in C_GRID}
-        c_value = min(losses, key=losses.get)
+        with threadpool_limits(1):  # small fits; threads only contend on a shared machine
+            c_value = _choose_c(W, target[sub], sub_weight, folds)
     else:
         c_value = options.l2_c or 1.0
 
@@ -757,9 +947,7 @@ def fit_scorecard(
 
     fitted = _assemble(kept, categorical, records, options, monotonic, binnings, estimator)
     fitted.train_rows, fitted.l2_c = int(len(target)), float(c_value)
-    log.info(
-        "scorecard: %d of %d candidates selected (C=%g)", len(kept), len(names), c_value
-    )
+    log.info("scorecard: %d of %d candidates selected (C=%g)", len(kept), len(names), c_value)
     return fitted
 
 

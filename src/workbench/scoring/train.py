@@ -174,6 +174,8 @@ def screen_candidates(
     names: list[str],
     categorical: list[str],
     excluded: dict[str, str] | None = None,
+    min_share: float = 0.02,
+    min_events: int = 0,
 ) -> dict[str, str]:
     """Indicators that cannot be candidates in these training rows, each with the reason.
 
@@ -188,6 +190,13 @@ def screen_candidates(
         names: the candidate indicators.
         categorical: those binned as categories.
         excluded: reasons already known (unavailable sources, retired indicators); kept.
+        min_share: the smallest bin the scorecard can form, as a share of the rows.
+        min_events: the bad and the good outcomes every bin needs.
+
+    A column whose non-missing values other than its commonest are too few for a second
+    bin (fewer than ``min_share`` of its values, or fewer than ``min_events`` bad or good
+    outcomes) cannot be binned: one bin carries no information, and the split search
+    finds nothing to split.
     """
     reasons = dict(excluded or {})
     label = train["label"].astype(int)
@@ -211,6 +220,19 @@ def screen_candidates(
         distinct = values[present].nunique()
         if distinct < 2 and present.all():
             reasons[name] = f"constant in the training rows (always {values[present].iloc[0]})"
+            continue
+        counts = values[present].value_counts()
+        others = present & (values != counts.index[0])
+        bad = int(label[others].sum())
+        good = int(others.sum()) - bad
+        if others.sum() < min_share * int(present.sum()) or min(bad, good) < min_events:
+            top = 100 * counts.iloc[0] / present.sum()
+            reasons[name] = (
+                f"cannot be binned: {counts.index[0]} is {top:.2f} % of the training values; "
+                f"the other {int(others.sum())} hold {bad} bad and {good} good outcomes, too "
+                f"few for a second bin (≥ {100 * min_share:g} % of the values, "
+                f"≥ {min_events} of each outcome)"
+            )
             continue
         classes = set(label[present].unique())
         if len(classes) < 2:
@@ -348,7 +370,10 @@ def train_family(
     known = {k: v for k, v in (unavailable or {}).items() if k in all_names}
     known.update(dict.fromkeys(retired, "retired (workbench train --retire)"))
     all_categorical = [i.id for i in indicators if i.categorical]
-    excluded = screen_candidates(train, all_names, all_categorical, known)
+    # the smallest bin the scorecard can form: no split can isolate fewer rows than that
+    smallest = getattr(options, "min_prebin_share", None) or getattr(options, "min_bin_share", 0.0)
+    events = getattr(options, "min_bin_events", 0)
+    excluded = screen_candidates(train, all_names, all_categorical, known, smallest, events)
     names = [n for n in all_names if n not in excluded]
     if not names:
         raise ParameterError(

@@ -78,7 +78,9 @@ def locate_plan(month: str = "", plan_id: str = "") -> PlanFolder:
     else:
         months = plans.months()
         if not months:
-            raise NotReadyError(f"no sampling plan under {plans.root}: run `workbench sample` first")
+            raise NotReadyError(
+                f"no sampling plan under {plans.root}: run `workbench sample` first"
+            )
         month = months[-1]
     drawn = plans.in_month(month)
     if plan_id:
@@ -158,11 +160,13 @@ def describe(params: Parameters, summary: dict) -> list[str]:
         f"rows not matched, {rec['results_quarantined']:,} quarantined (reconciliation.json)"
     ]
     lift = summary["lift"].get("lift") or {}
-    if lift.get("value") is not None:
+    if lift.get("low") is not None:
         lines.append(
             f"  lift over a uniform draw of the same size: {lift['value']:.2f} "
             f"(95 % {lift['low']:.2f}–{lift['high']:.2f})"
         )
+    elif lift.get("value") is not None:  # 样本不足: too few findings for a meaningful ratio
+        lines.append("  lift over a uniform draw of the same size: too few findings to say")
     lines.append(f"evaluation (internal): {folder.path}")
     lines.append(f"results notice (public): {folder.file('notice_html')}")
     return lines

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from workbench import config, contract, governance, workspace
+from workbench import config, contract, governance, sparksession, workspace
 from workbench.errors import ParameterError
 from workbench.grading import explain, migration, overrides
 from workbench.indicators import load_catalog
@@ -49,6 +49,7 @@ GRADE_COLUMNS = tuple(name for name, _, _, _ in contract.GRADE_FILE)
 #: Grade-file columns that must never reach anything public (the notices' tests use this).
 CONFIDENTIAL_COLUMNS = contract.CONFIDENTIAL_GRADE_COLUMNS
 SHAP_CHECK_ROWS = 2_000
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,18 @@ class Parameters:
     )
     out: str = option("", "output folder (default: data/grades/<YYYY-MM>)", path=True)
     mlflow: bool = option(True, "log the month's aggregates to MLflow", cli=False)
+    engine: str = option(
+        "duckdb",
+        "where indicators and scores are computed (计算引擎): duckdb on this machine, or "
+        "spark (indicators as Spark SQL, the champion through mlflow.pyfunc.spark_udf)",
+        choices=ENGINES,
+    )
+    spark_master: str = option(
+        sparksession.LOCAL,
+        "Spark master for --engine spark: local[N], a cluster URL (spark://…, yarn, k8s://…) "
+        "or a Spark Connect address (sc://host:15002)",
+        metavar="URL",
+    )
 
 
 def month_of(snapshot: str) -> str:
@@ -108,8 +121,18 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         raise ParameterError(f"override rules {params.overrides} do not exist")
     governance.resolve_alias(params.family, params.alias)
     out = params.out or str(ws.grades.at(graded).path)
+    if params.engine not in ENGINES:
+        raise ParameterError(f"unknown engine {params.engine!r}: use one of {', '.join(ENGINES)}")
     return Parameters(
-        graded, str(data.path), params.family, params.alias, params.overrides, out, params.mlflow
+        graded,
+        str(data.path),
+        params.family,
+        params.alias,
+        params.overrides,
+        out,
+        params.mlflow,
+        params.engine,
+        params.spark_master or sparksession.LOCAL,
     )
 
 
@@ -142,6 +165,11 @@ def describe(params: Parameters, summary: dict) -> list[str]:
     ]
 
 
+def notebook_skipped(params: Parameters) -> bool:
+    """A Spark run writes the folder without the notebook (the notebook grades with DuckDB)."""
+    return params.engine == "spark"
+
+
 def cycle_parameters(ctx) -> Parameters:
     """The cycle grades the month with the champion."""
     return Parameters(month=ctx.month, family=ctx.family)
@@ -165,14 +193,19 @@ def grade_frame(
     rules: list[overrides.Rule],
     names: dict[str, str],
     snapshot: str,
+    predicted: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score, override and explain every row of an indicator matrix.
+
+    ``predicted`` (``score``, ``pd``, ``model_grade`` row for row) comes from elsewhere
+    when the model scored on Spark; without it the model scores here.
 
     Returns the grade rows (without the enterprise name/model identity columns) and the
     contributions (points relative to this month's average enterprise = SHAP in points).
     """
     scheme = model.scheme.scheme
-    predicted = model.predict(matrix)
+    if predicted is None:
+        predicted = model.predict(matrix)
     final = overrides.apply_overrides(
         matrix, predicted["model_grade"].to_numpy(), rules, scheme.id, scheme.codes
     )
@@ -271,14 +304,20 @@ def run_grading(params: Parameters) -> dict:
     scheme = model.scheme.scheme
     data = IngestFolder(Path(params.data))
     snapshot = month_end(params.month)
-    with Engine(data.tables) as engine:
-        matrix = engine.compute(snapshot, catalog)
+    if params.engine == "spark":
+        matrix, predicted = _spark_matrix(params, data, snapshot, catalog, ref, model)
+    else:
+        with Engine(data.tables) as engine:
+            matrix = engine.compute(snapshot, catalog)
+        predicted = None
     if packs:
-        matrix = matrix[matrix[f"in_{packs[0]}"].astype(bool)]
+        kept = matrix[f"in_{packs[0]}"].astype(bool).to_numpy()
+        matrix = matrix[kept]
+        predicted = None if predicted is None else predicted[kept].reset_index(drop=True)
     overrides.check_rules(rules, matrix.columns, scheme.id, scheme.codes)
     matrix = matrix.reset_index(drop=True)
     names = {ind.id: ind.name for ind in catalog.all}
-    rows, contrib = grade_frame(matrix, model, rules, names, snapshot)
+    rows, contrib = grade_frame(matrix, model, rules, names, snapshot, predicted)
     enterprises = _enterprises(data).set_index("uscc")
     rows.insert(1, "name", rows["uscc"].map(enterprises["name"]))
     rows.insert(5, "region_code", rows["uscc"].map(enterprises["region_code"]))
@@ -358,6 +397,40 @@ def run_grading(params: Parameters) -> dict:
         write_json(out.file("summary"), summary)
         integrity.write_manifest(tmp, {"month": month, "snapshot": snapshot, "model": asdict(ref)})
     return summary
+
+
+def _spark_matrix(params: Parameters, data, snapshot, catalog, ref, model):
+    """The indicator matrix and the champion's predictions, both computed by Spark.
+
+    The indicators are the DuckDB engine's SQL transpiled (``indicators.spark``); the
+    registered version the run names (``ref``) scores through ``mlflow.pyfunc.spark_udf``
+    on the executors. Both come back to the driver row for row, sorted by USCC, for the
+    overrides, reasons and files that follow (the same code as the DuckDB engine's).
+    """
+    import mlflow
+    from pyspark.sql import functions as F
+
+    from workbench.indicators.spark import SparkEngine, to_matrix
+
+    spark = sparksession.session(params.spark_master)
+    columns = ("score", "pd", "model_grade")
+    with SparkEngine(data.tables, spark) as engine:
+        indicators = engine.frame(snapshot, catalog)
+        with governance.store(), sparksession.pandas3_tolerated():
+            score = mlflow.pyfunc.spark_udf(
+                spark,
+                f"models:/{ref.name}/{ref.version}",
+                result_type="score double, pd double, model_grade string",
+                env_manager="local",
+            )
+        features = F.struct(*[F.col(f"`{name}`") for name in model.features])
+        scored = indicators.withColumn("_predicted", score(features))
+        scored = scored.select("*", *[F.col(f"_predicted.{c}").alias(f"_{c}") for c in columns])
+        frame = sparksession.to_pandas(scored.drop("_predicted"))
+    frame = frame.sort_values("uscc", kind="stable").reset_index(drop=True)
+    predicted = frame[[f"_{c}" for c in columns]].set_axis(list(columns), axis=1)
+    matrix = to_matrix(frame.drop(columns=[f"_{c}" for c in columns]), catalog, snapshot)
+    return matrix, predicted.reset_index(drop=True)
 
 
 def _grading_metrics(summary, distribution, moved, shap_gap) -> dict:

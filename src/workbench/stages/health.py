@@ -60,7 +60,8 @@ class Parameters:
     month: str = option("", "month YYYY-MM (default: the latest month with grades)")
     previous: str = option("", "reference month YYYY-MM (default: the month before with grades)")
     mlflow: bool = option(
-        True, "do not log the figures to MLflow (default: a run under the champion)",
+        True,
+        "do not log the figures to MLflow (default: a run under the champion)",
         flag="--no-mlflow",
     )
 

@@ -156,6 +156,15 @@ STAGES: list[Stage] = [
         reads=("model",),
     ),
     Stage(
+        "compare",
+        "模型比较",
+        "compare a challenger's run with the champion's on the same rows; Chinese page",
+        "workbench.stages.compare",
+        reads=("ingest", "panel", "indicators"),
+        writes=("report_months",),
+        cycle=False,
+    ),
+    Stage(
         "grade",
         "月度分类",
         "grade every active enterprise with the champion; signed folder",

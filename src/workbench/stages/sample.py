@@ -52,6 +52,7 @@ INPUT_TABLES = (
     "conflicts",
 )
 
+
 class SamplingError(WorkbenchError, ValueError):
     """The stage cannot run: missing grades or ingest, or a plan that does not fit them."""
 
@@ -73,7 +74,9 @@ class Parameters:
         "", "ingest folder of that month (default: data/ingest/<YYYY-MM>)", path=True
     )
     out: str = option("", "output folder (default: data/sampling/<YYYY-MM>/<plan id>)", path=True)
-    replay: bool = option(False, "redraw, compare byte for byte with the recorded draw, write nothing")
+    replay: bool = option(
+        False, "redraw, compare byte for byte with the recorded draw, write nothing"
+    )
 
 
 def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:

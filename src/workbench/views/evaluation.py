@@ -170,9 +170,10 @@ def headline_markdown(summary: dict) -> str:
     lift = summary["lift"]
     rate = summary["population_rate"]
     frame = rate.get("frame_population")
-    covers = f"抽查名录（本计划可抽取的 {frame:,.0f} 户）" if frame else "抽查名录"
+    covers = f"抽查名录（本计划可抽取的 {frame:,.0f} 户" if frame else "抽查名录（"
     if rate.get("graded_population"):
         covers += f"，占分类企业 {rate['graded_population']:,.0f} 户的 {pct(rate.get('coverage'))}"
+    covers += "）"
     lines = [
         f"- 抽查计划 **{summary['plan_id']}**：抽中 {summary['drawn']} 户（任务 "
         f"{summary['tasks']} 个），已反馈结果 {summary['inspected']} 户（其中无法判定 "
@@ -217,6 +218,13 @@ def headline_markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def captured_note(share: float) -> str:
+    """What a captured share above 100 % means (said beside it)."""
+    if share <= 1:
+        return ""
+    return "（超过 100%：在本方案的比例与规则下，按真实风险分级并不比现有模型分级发现得更多）"
+
+
 def oracle_lines(oracle: dict | None) -> list[str]:
     """The synthetic city's truth in Chinese: same-plan oracle, captured share, ceiling."""
     if not oracle:
@@ -239,6 +247,6 @@ def oracle_lines(oracle: dict | None) -> list[str]:
     if oracle.get("captured_share") is not None:
         lines.append(
             f"- 在本方案下，完美分级相对随机均匀抽查可多发现的问题中，现有模型已实现 "
-            f"**{100 * oracle['captured_share']:.0f}%**。"
+            f"**{100 * oracle['captured_share']:.0f}%**{captured_note(oracle['captured_share'])}。"
         )
     return lines

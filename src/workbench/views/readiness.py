@@ -7,6 +7,8 @@ the data allows or what is missing, and the next commands.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from workbench.views.style import escaped_table
@@ -111,7 +113,7 @@ def headline_markdown(report: dict) -> str:
             f"验证期 {design['validation'][0][:7]} – {design['validation'][-1][:7]}"
             f"（{len(design['validation'])} 个月末）。"
         )
-    return f"**暂不能训练**：{report['design_problem']}"
+    return f"**暂不能训练**：{html.escape(report['design_problem'])}"
 
 
 def tables_table(report: dict):

@@ -115,7 +115,9 @@ def owner_only() -> Iterator[None]:
     """Run a block with ``umask 077``, the workspace's private roots made 0700 first.
 
     Whatever the block (and the notebook kernels it starts) creates is then readable by
-    its owner only, whichever library writes it (MLflow's store, nbconvert's pages).
+    its owner only, whichever library writes it (nbconvert's pages, Chromium's PDF).
+    MLflow also copies files with their permissions (its model code), and its store may
+    have been created outside a stage run, so the local store is made owner-only after.
     """
     root = repo_root()
     for name in PRIVATE_ROOTS:
@@ -127,6 +129,8 @@ def owner_only() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            make_private(root / "mlflow")
 
 
 @contextlib.contextmanager

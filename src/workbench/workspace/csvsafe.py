@@ -18,6 +18,7 @@ Every CSV meant for people is written through :func:`to_csv` (pandas) or
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -29,9 +30,13 @@ PREFIX = "'"
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
 
 
+def is_formula(text: str) -> bool:
+    """True when a spreadsheet would run this cell: a trigger first, and not a number."""
+    return bool(text) and text[0] in TRIGGERS and not _NUMBER.fullmatch(text)
+
+
 def _needs_prefix(text: str) -> bool:
-    core = text.lstrip(PREFIX)
-    return bool(core) and core[0] in TRIGGERS and not _NUMBER.fullmatch(core)
+    return is_formula(text.lstrip(PREFIX))
 
 
 def defuse_value(value: object) -> object:
@@ -94,8 +99,13 @@ def restore(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False, **kwargs) -> Path:
-    """Write ``frame`` as a CSV for people: UTF-8 with a BOM (Excel), formulas defused."""
+    """Write ``frame`` as a CSV for people: UTF-8 with a BOM (Excel), formulas defused.
+
+    Text is always quoted (as pyarrow's writer does), so that a carriage return inside a
+    name never splits its row.
+    """
     kwargs.setdefault("encoding", "utf-8-sig")
+    kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
     defuse(frame).to_csv(path, index=index, **kwargs)
     return Path(path)
 

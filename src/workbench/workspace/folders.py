@@ -230,8 +230,11 @@ class IngestCollection(Collection[IngestFolder]):
         return latest
 
     def for_month(self, month: str) -> IngestFolder | None:
-        """The ingest for ``month``: ``data/ingest/<month>`` when complete, else the latest
-        ingest whose data reach the month's end (a later export also holds that month)."""
+        """The ingest for ``month``: its own folder when complete, else a later one.
+
+        A later export also holds the month: the latest ingest whose data reach the
+        month's end stands in for a month that was not ingested on its own.
+        """
         folder = self.at(month)
         if folder.exists():
             return folder
@@ -246,7 +249,7 @@ class IndicatorsFolder(Folder):
     """``data/indicators/<YYYY-MM>/``: the indicator matrix as of a snapshot."""
 
     KIND = "indicators"
-    MARKER = "summary.json"
+    MARKER = "indicators.parquet"
     FILES = {
         "indicators": "indicators.parquet",
         "catalog": "catalog.json",
@@ -422,9 +425,7 @@ class PlanCollection(Collection[PlanFolder]):
         folder = self.root / month
         if not folder.is_dir():
             return []
-        plans = [
-            PlanFolder(p) for p in folder.iterdir() if p.is_dir() and visible(p)
-        ]
+        plans = [PlanFolder(p) for p in folder.iterdir() if p.is_dir() and visible(p)]
         plans = [p for p in plans if p.exists()]
         return sorted(plans, key=lambda p: (p.file("draw").stat().st_mtime_ns, p.plan_id))
 

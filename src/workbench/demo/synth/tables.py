@@ -119,7 +119,10 @@ def build_tables(
     o = np.flatnonzero(keep)[_sort(p["ent"][keep], p["day"][keep])]
     pe, pday, psev = p["ent"][o], p["day"][o], p["severity"][o]
     counties = reg.place.counties
-    county_short = np.array([c[3] for c in counties] + [reg.place.name[0]], dtype=object)
+    city_short = reg.place.name[0]  # the city bureau's case numbers: 平 (通化 beside 通化县's 通)
+    if city_short in {c[3] for c in counties}:
+        city_short = reg.place.name[:2]
+    county_short = np.array([c[3] for c in counties] + [city_short], dtype=object)
     bureau = np.array(
         [reg.place.county_bureau(c[1]) for c in counties] + [reg.place.city_bureau],
         dtype=object,

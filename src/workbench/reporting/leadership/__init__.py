@@ -217,9 +217,9 @@ def common_labels(inputs: MonthInputs | None = None) -> set[str]:
 
     Industry sections (GB/T 4754), configured regions, the grade scheme's codes and
     labels, indicator names, override rules and the report's own fixed text (the page of
-    a month without data) — vocabularies, never values of an enterprise-level file. An enterprise that happens to be called
-    住宿和餐饮业 or 信用风险一般 is not named by a page that shows the industry or the
-    grade label.
+    a month without data) — vocabularies, never values of an enterprise-level file. An
+    enterprise that happens to be called 住宿和餐饮业 or 信用风险一般 is not named by a page
+    that shows the industry or the grade label.
     """
     from workbench import contract
     from workbench.config.regions import region_names
@@ -234,7 +234,7 @@ def common_labels(inputs: MonthInputs | None = None) -> set[str]:
             (inputs.importance, ("name_zh", "indicator", "dimension")),
             (inputs.psi, ("name", "indicator")),
             (inputs.overrides, ("rule", "description")),
-        ):  # never the enterprise-level files (warnings): what they hold could be a leak
+        ):  # never an enterprise-level file (warnings): what it holds could be the leak
             for column in columns:
                 if frame is not None and column in frame:
                     labels |= set(frame[column].dropna().astype(str))

@@ -34,6 +34,16 @@ def num(value: object) -> str:
     return f"{int(round(float(value))):,}"
 
 
+def expected(value: object) -> str:
+    """An expected count ('—' when absent), with one decimal below 10.
+
+    Rounded to whole enterprises, '0.3–4.6' would read '0–5' and a small interval '0–0'.
+    """
+    if value is None or not np.isfinite(float(value)):
+        return "—"
+    return f"{float(value):.1f}" if abs(float(value)) < 10 else num(value)
+
+
 def pct(value: object, digits: int = 1) -> str:
     """A share as a percentage ('—' when absent)."""
     if value is None or not np.isfinite(float(value)):

@@ -31,6 +31,7 @@ from workbench.reporting.leadership.markup import (
     INSUFFICIENT,
     ci,
     esc,
+    expected,
     grade_colors,
     html_table,
     industry_label,
@@ -42,6 +43,7 @@ from workbench.reporting.leadership.markup import (
     pct,
     region_label,
 )
+from workbench.views.evaluation import captured_note
 from workbench.views.style import error_bars
 
 #: Region × industry cells with fewer enterprises are left blank (统计披露控制): a share
@@ -379,8 +381,8 @@ def _plan_conclusion(plan: PlanResults) -> str:
     if o["uniform_found"] is not None:
         facts.append(
             f"同样检查 {num(o['inspected'])} 户、在抽查名录内随机均匀抽查，预期发现问题 "
-            f"{num(o['uniform_found'])} 户"
-            + ci(o["uniform_found_low"], o["uniform_found_high"], num)
+            f"{expected(o['uniform_found'])} 户"
+            + ci(o["uniform_found_low"], o["uniform_found_high"], expected)
             + f"，本计划实际发现 {num(o['found'])} 户"
         )
     if o["lift_low"] is not None:
@@ -390,9 +392,9 @@ def _plan_conclusion(plan: PlanResults) -> str:
     elif o["lift"] is not None:
         facts.append(f"提升倍数：{INSUFFICIENT}（发现问题太少，无法给出有意义的区间）")
     if o["extra_found"] is not None and o["lift_low"] is not None:
-        extra = f"比随机均匀抽查多发现问题约 {num(o['extra_found'])} 户"
+        extra = f"比随机均匀抽查多发现问题约 {expected(o['extra_found'])} 户"
         if o["extra_low"] is not None:
-            extra += f"（95% 区间 {num(o['extra_low'])}–{num(o['extra_high'])}）"
+            extra += f"（95% 区间 {expected(o['extra_low'])}–{expected(o['extra_high'])}）"
         facts.append(extra)
     if o["share_on_a"] is not None:
         facts.append(f"最低风险等级企业占检查量 {pct(o['share_on_a'])}（无事不扰）")
@@ -429,7 +431,7 @@ def _oracle_html(o: dict) -> str:
         text += (
             '<p class="conclusion">在本方案下，按真实风险分级相对随机均匀抽查可多发现的问题中，'
             f"现有模型已实现 <b>{pct(o['oracle_captured'], 0)}</b>"
-            "——这是更好的模型还值多少的尺度。</p>"
+            f"{captured_note(o['oracle_captured'])}——这是更好的模型还值多少的尺度。</p>"
         )
     return text
 

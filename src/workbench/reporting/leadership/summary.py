@@ -23,7 +23,7 @@ from workbench.reporting.leadership.inputs import (
     psi_status,
     score_psi,
 )
-from workbench.reporting.leadership.markup import INSUFFICIENT, ci, esc, num, pct
+from workbench.reporting.leadership.markup import INSUFFICIENT, ci, esc, expected, num, pct
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,12 @@ def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
                 ci(one["hit_low"], one["hit_high"]).strip("（）") + "；发现问题 ÷ 有结论的检查",
             )
         )
-        uniform_note = ci(one["uniform_found_low"], one["uniform_found_high"], num).strip("（）")
+        uniform_note = ci(one["uniform_found_low"], one["uniform_found_high"], expected)
+        uniform_note = uniform_note.strip("（）")
         figures.append(
             KeyFigure(
                 "同样检查量随机均匀抽查预期发现",
-                f"{num(one['uniform_found'])} 户" if one["uniform_found"] is not None else "—",
+                f"{expected(one['uniform_found'])} 户" if one["uniform_found"] is not None else "—",
                 f"{uniform_note}；本计划实际发现 {num(one['found'])} 户",
             )
         )
@@ -195,8 +196,8 @@ def plan_sentence(plan) -> str:
     if o["uniform_found"] is not None:
         text += (
             f"；同样检查 {num(o['inspected'])} 户、在抽查名录内随机均匀抽查，预期发现问题 "
-            f"{num(o['uniform_found'])} 户"
-            + ci(o["uniform_found_low"], o["uniform_found_high"], num)
+            f"{expected(o['uniform_found'])} 户"
+            + ci(o["uniform_found_low"], o["uniform_found_high"], expected)
         )
     if o["lift_low"] is not None:
         text += (
