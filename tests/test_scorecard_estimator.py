@@ -47,10 +47,14 @@ def test_parameters_are_the_scorecard_options():
     )
 
 
+#: declared trends (as the catalog declares them): quicker to bin than "auto"
+TRENDS = {"months": "ascending", "debt": "auto_asc_desc"}
+
+
 @pytest.fixture(scope="module")
 def credit():
     rng = np.random.default_rng(5)
-    n = 1500
+    n = 1000
     X = pd.DataFrame(
         {
             "months": rng.integers(4, 72, n).astype(float),
@@ -70,7 +74,7 @@ def credit():
 
 def test_clone_and_cross_val_score(credit):
     X, y = credit
-    model = ScorecardClassifier(categorical=["home"], monotonic={"months": "ascending"})
+    model = ScorecardClassifier(categorical=["home"], monotonic=TRENDS)
     twin = clone(model)
     assert twin.get_params() == model.get_params() and not hasattr(twin, "scorecard_")
     folds = StratifiedKFold(3, shuffle=True, random_state=0)
@@ -80,7 +84,7 @@ def test_clone_and_cross_val_score(credit):
 
 def test_string_labels_follow_scikit_learn(credit):
     X, y = credit
-    model = ScorecardClassifier(categorical=["home"]).fit(X, y)
+    model = ScorecardClassifier(categorical=["home"], monotonic=TRENDS).fit(X, y)
     assert list(model.classes_) == ["bad", "good"]  # classes_[1] = "good" is the event
     assert list(model.feature_names_in_) == ["months", "debt", "home"]
     proba = model.predict_proba(X)
@@ -96,8 +100,8 @@ def test_string_labels_follow_scikit_learn(credit):
 def test_it_is_the_scorecard_the_stage_fits(credit):
     X, y = credit
     target = (y == "bad").astype(int)
-    model = ScorecardClassifier(categorical=["home"]).fit(X, target)
-    direct = fit_scorecard(X, target, categorical=["home"])
+    model = ScorecardClassifier(categorical=["home"], monotonic=TRENDS).fit(X, target)
+    direct = fit_scorecard(X, target, categorical=["home"], monotonic=TRENDS)
     np.testing.assert_array_equal(model.predict_score(X), direct.score(X))
     np.testing.assert_allclose(model.predict_proba(X)[:, 1], direct.pd(X))
 
@@ -113,7 +117,13 @@ def test_pipeline_and_grid_search(credit):
                     transform="pandas"
                 ),
             ),
-            ("card", ScorecardClassifier(categorical=["all__home"])),
+            (
+                "card",
+                ScorecardClassifier(
+                    categorical=["all__home"],
+                    monotonic={f"all__{k}": v for k, v in TRENDS.items()},
+                ),
+            ),
         ]
     )
     search = GridSearchCV(

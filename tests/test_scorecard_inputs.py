@@ -128,4 +128,4 @@ def test_few_events_per_candidate_warn_with_the_counts(data):
         [X[["age"]]] + [pd.DataFrame({f"v{i}": rng.normal(size=len(X))}) for i in range(9)], axis=1
     )
     with pytest.warns(ScorecardWarning, match=rf"only {int(y.sum())} events .* for 10 candidate"):
-        fit_scorecard(wide, y)
+        fit_scorecard(wide, y, options=ScorecardOptions(chance_ratio=1.0, l2_c=1.0))

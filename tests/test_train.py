@@ -14,6 +14,7 @@ from workbench.demo.synth.ceiling import truth_ceiling
 from workbench.indicators import load_catalog
 from workbench.scoring import labels
 from workbench.scoring.panel import build_panel, latest_labelled_snapshot
+from workbench.scoring.scorecard import BASE_POINTS
 from workbench.scoring.train import embargoed_snapshots, split_with_embargo, train_family
 
 DATA_SNAPSHOT = synth.DEFAULT_END
@@ -80,7 +81,7 @@ def test_scorecard_is_within_002_of_lightgbm(trained):
 def test_points_table_carries_chinese_names(trained):
     result = trained["national_4"]
     assert result.points_table["名称"].notna().all()
-    assert set(result.points_table["Variable"]) == set(result.model.features)
+    assert set(result.points_table["Variable"]) == {BASE_POINTS, *result.model.features}
 
 
 def test_embargo_purges_training_labels_that_overlap_validation():

@@ -13,26 +13,35 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
 ``credit_data`` and a generated table with a known logistic truth (``bench/README.md``):
 
 - **Bins are sized in events, not rows** (每箱至少 ``min_bin_events`` 个坏样本和好样本).
-  CART pre-bins may be as small as 0.2 % of the rows, so an indicator that is non-zero on
+  Pre-bins may be as small as 0.2 % of the rows, so an indicator that is non-zero on
   0.5 % of the enterprises keeps its own bin when those rows hold enough bad and good
-  outcomes; a share-of-rows floor (2 % before) left such signals IV 0. Merging bins by a
-  p-value (``max_pvalue``) cost 0.005–0.014 AUC on the public data and is off by default.
+  outcomes; a share-of-rows floor (2 % before) left such signals IV 0. A count that is
+  mostly 0 has its 0 as a bin of its own (optbinning's ``special_codes``), so 0 and ≥ 1
+  stay apart however rare the non-zero rows. Merging bins by a p-value (``max_pvalue``)
+  cost 0.005–0.014 AUC on the public data and is off by default.
+- **Pre-binning on counts**: optbinning's CART pre-binning, fitted on the counts of each
+  distinct value (or of 2,048 quantile buckets) instead of every row — two thirds of its
+  binning time at 200,000 rows, for the same splits.
 - **Rare categories are grouped** (``min_level_rows``): a level seen on fewer rows joins
   optbinning's "others" bin, so a column of 500 identifiers cannot buy IV one level at a
   time.
-- **IV is trusted only above chance** (机会水平). A variable cut into ``g`` groups reaches
-  an IV of about ``(g − 1)·(1/bads + 1/goods)`` on pure noise (the χ² expectation). Below
-  that level it is dropped; within ``chance_ratio`` times it, it is binned again on
-  ``cv_folds`` folds and judged by its **cross-fitted IV** — held-out rows' distribution
-  against the WoE learnt without them — which is zero on average for noise.
+- **IV is trusted only above chance** (机会水平). A variable whose bins hold ``g`` groups
+  reaches an IV of about ``(g − 1)·(1/bads + 1/goods)`` on pure noise (the χ²
+  expectation): below that level it is dropped. When its IV is within ``chance_ratio``
+  times what the optimiser could reach by chance choosing among its pre-bins (or, for a
+  categorical, among all its levels), it is binned again on ``cv_folds`` folds and kept
+  only if its **cross-fitted IV** — held-out rows' distribution against the WoE learnt
+  without them, zero on average for noise — exceeds its standard error across folds.
+  A 500-level noise column with IV 0.65 in sample scores a cross-fitted IV of −0.003.
 - **Selection serves out-of-sample accuracy**: everything with information out of fold is
   kept (up to ``max_features``, strongest first), near-duplicates (|ρ| of WoE above
   ``max_corr``) and variables whose coefficient turns against their own WoE are dropped,
   and the L2 strength is chosen by cross-validated log-loss. Fixed IV and correlation
-  thresholds had cost 0.013 AUC on the known-truth table; stepwise selection cost
-  accuracy on every public set.
-- **Bins once**: every candidate is binned a single time (optbinning's ``Scorecard`` on
-  the selected variables would bin them again).
+  thresholds had cost 0.013 AUC on the known-truth table, forward stepwise selection by
+  CV log-loss 0.002 on German credit.
+- **Bins once**: every candidate is binned a single time on all rows (optbinning's
+  ``Scorecard`` on the selected variables would bin them again); only candidates near
+  their chance level are binned again on folds (at most ``cv_max_rows`` rows).
 - **Integer points** (整数分值): each bin's points are rounded, the worst bin of each
   variable scores 0, the rest of the constant is the base points (基础分), and the score is
   exactly the base plus the rounded points; PD is read off that score.
@@ -45,7 +54,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -69,9 +78,6 @@ BASE_POINTS = "基础分"
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 #: events per candidate variable below which a fit warns (the usual rule of ten)
 MIN_EVENTS_PER_VARIABLE = 10
-
-
-EXPERIMENT = {}
 
 
 class ScorecardInputError(WorkbenchError, ValueError):
@@ -425,12 +431,13 @@ def _lookup(per_bin: np.ndarray, index: np.ndarray, unseen: float = 0.0) -> np.n
     return np.where(index < 0, unseen, out)
 
 
-def _cross_fitted_iv(name, x, y, w, params, folds) -> float:
+def _cross_fitted_iv(name, x, y, w, params, folds) -> tuple[float, float]:
     """IV with one factor learnt out of fold: Σ (held-out good − bad share) · WoE(train).
 
     For a variable with no signal the held-out shares are unrelated to the WoE learnt on
     the other folds, so the sum is 0 on average (in-sample IV is always positive); for a
-    real signal it estimates the IV. Folds are weighted by their rows.
+    real signal it estimates the IV. Returns the mean over folds (weighted by rows) and
+    its standard error across folds.
     """
     values, sizes = [], []
     for train, held in folds:
@@ -462,24 +469,23 @@ def _cross_fitted_iv(name, x, y, w, params, folds) -> float:
     return mean, se
 
 
-def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> int:
-    """Groups whose event rates the binning could fit: the degrees of freedom it used.
+def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> tuple[int, int]:
+    """Groups with an event rate of their own: in the final bins, and to choose from.
 
-    Numeric: the pre-bins; categorical: every level with enough rows (the levels are
-    ordered by their own event rate before any merging, so each one counts) plus
-    "others"; plus a non-empty special or missing bin.
+    The second number is what the optimiser could pick from — numeric pre-bins, or for a
+    categorical every level with enough rows (levels are ordered by their own event rate
+    before any merging) plus "others". Both count a non-empty special or missing bin.
     """
     nonevent, event = _bin_counts(binning)
     rows = nonevent + event
     n_clean = len(rows) - 2  # the last two rows are special and missing
     extra = int(rows[n_clean] > 0) + int(rows[n_clean + 1] > 0)
+    final = int((rows[:n_clean] > 0).sum()) + extra
     if params["dtype"] != "categorical":
-        if EXPERIMENT.get("prebins_chance"):
-            return int(getattr(binning, "_n_prebins", n_clean) or 1) + extra
-        return int((rows[:n_clean] > 0).sum()) + extra
+        return final, max(final, int(getattr(binning, "_n_prebins", n_clean) or 1) + extra)
     counts = pd.Series(values).value_counts()
     rare = _rare_level_rows(params, len(values))
-    return int((counts >= rare).sum()) + int((counts < rare).any()) + extra
+    return final, int((counts >= rare).sum()) + int((counts < rare).any()) + extra
 
 
 def _screen(name, values, target, weight, params, options, bads, goods, sub, folds):
@@ -497,31 +503,29 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
     nonevent, event = _bin_counts(binning)
     woe = _woe(nonevent, event)
     iv = float(((nonevent / nonevent.sum() - event / event.sum()) * woe).sum())
-    chance = max(_groups(binning, values, params) - 1, 0) * (1 / bads + 1 / goods)
-    xchance = chance
-    if EXPERIMENT.get("two_chance") and params["dtype"] != "categorical":
-        EXPERIMENT["prebins_chance"] = True
-        xchance = max(_groups(binning, values, params) - 1, 0) * (1 / bads + 1 / goods)
-        EXPERIMENT["prebins_chance"] = False
+    final, choices = _groups(binning, values, params)
+    per_group = 1 / bads + 1 / goods
+    chance, reach = max(final - 1, 0) * per_group, max(choices - 1, 0) * per_group
     occurs = (nonevent + event) > 0
     record = {"iv": iv, "chance_iv": chance, "cross_iv": np.nan, "n_bins": int(occurs.sum())}
     if iv <= 0 or len(np.unique(woe[occurs])) < 2:
         record["decision"] = "one bin: no split separates bad from good"
     elif iv < options.min_iv:
         record["decision"] = f"IV below min_iv {options.min_iv}"
-    elif iv < chance and EXPERIMENT.get("below_chance_drop", True):
-        record["decision"] = f"IV {iv:.4f} below its chance level {chance:.4f}"
-    elif iv < options.chance_ratio * xchance and xchance < options.material_iv:
+    elif iv < chance:
+        record["decision"] = f"IV {iv:.4f} below the chance level of its bins {chance:.4f}"
+    elif iv < options.chance_ratio * reach and reach < options.material_iv:
         record["decision"] = (
-            f"IV {iv:.4f} within {options.chance_ratio:g}× its chance level {chance:.4f}"
+            f"IV {iv:.4f} within what chance reaches ({reach:.4f}), too small to matter"
         )
-    elif iv < options.chance_ratio * xchance and folds:
+    elif iv < options.chance_ratio * reach and folds:
         sub_weight = None if weight is None else weight[sub]
         cross, se = _cross_fitted_iv(name, values[sub], target[sub], sub_weight, params, folds)
         record["cross_iv"] = cross
-        if cross <= (se if EXPERIMENT.get("t1") else 0):
+        if cross <= se:
             record["decision"] = (
-                f"cross-fitted IV {cross:.4f} ≤ 0: in-sample IV {iv:.4f} is memorised"
+                f"cross-fitted IV {cross:.4f} within its error {se:.4f}: the in-sample IV "
+                f"{iv:.4f} is memorised"
             )
     if "decision" in record:
         return record, None
@@ -634,9 +638,7 @@ class FittedScorecard:
 
     def _unseen_points(self, feature: str, rounded: bool) -> float:
         """Points of a category never seen in training: WoE 0, the average risk."""
-        coef = self._coef[feature]
-        shift = self._shift[feature]
-        value = -self.options.factor * coef * 0.0 - shift
+        value = -self._shift[feature]
         return float(np.rint(value)) if rounded else float(value)
 
     @functools.cached_property
@@ -1014,8 +1016,3 @@ def _assemble(kept, categorical, records, options, monotonic, binnings, estimato
         bin_woe=bin_woe,
         exact_base_points=float(exact_base),
     )
-
-
-def options_dict(options: ScorecardOptions) -> dict:
-    """The options as a plain dict (for MLflow parameters)."""
-    return asdict(options)

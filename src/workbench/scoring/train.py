@@ -43,7 +43,7 @@ from workbench.scoring.grades import (
     strictly_increasing,
 )
 from workbench.scoring.model import GradingModel
-from workbench.scoring.scorecard import ScorecardOptions, fit_scorecard
+from workbench.scoring.scorecard import BASE_POINTS, ScorecardOptions, fit_scorecard
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +453,7 @@ def train_family(
     }
     names_zh = {i.id: i.name for i in family_features(catalog, family)[0]}
     points = fitted.points_table()
-    points.insert(1, "名称", points["Variable"].map(names_zh))
+    points.insert(1, "名称", points["Variable"].map({**names_zh, BASE_POINTS: BASE_POINTS}))
     left_out = pd.DataFrame(
         {"feature": list(excluded), "iv": np.nan, "decision": list(excluded.values())}
     )
