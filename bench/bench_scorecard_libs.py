@@ -9,7 +9,8 @@ scorecard. A LightGBM model with the training stage's reference settings runs as
 The flows are the libraries' documented ones (their READMEs), with their defaults:
 
 - **workbench**: ``fit_scorecard`` (optbinning binning with monotonic trends from the
-  catalog, IV ≥ 0.02 and WoE-correlation selection, logistic regression), ``score``;
+  catalog, selection judged out of fold — see ``workbench.scoring.scorecard`` —, logistic
+  regression, integer points), ``score``;
 - **scorecardpy** 0.1.9.7: ``var_filter`` → ``woebin`` → ``woebin_ply`` →
   ``LogisticRegression(penalty="l1", C=0.9, solver="saga")`` → ``scorecard`` →
   ``scorecard_ply``;
@@ -194,19 +195,19 @@ FLOWS = {
 
 
 def load_split(panel_path: str | None):
-    """The panel (default: the train stage's) split with the 12-month embargo."""
-    from workbench.stages import train as train_stage
-    from workbench.stages.indicators import latest_ingest
-
+    """The panel (default: the train stage's on the latest ingest) with the 12-month embargo."""
     if panel_path:
         panel = pd.read_parquet(panel_path)
         rows = panel[panel["label"].notna()]
         cut = default_validation_from(rows["snapshot"])
     else:
-        data = latest_ingest()
-        panel = train_stage.default_panel(data, ())
+        from workbench import workspace
+        from workbench.stages import train as train_stage
+
+        data = workspace.current().ingest.require_latest()
+        folder, cut = train_stage.default_panel(data, data.snapshot)
+        panel = folder.read_panel()
         rows = panel[panel["label"].notna()]
-        cut = train_stage.default_snapshots(data)[1][0]
     train, valid, _ = split_with_embargo(rows, pd.Timestamp(cut), 12)
     if train.empty:
         raise SystemExit("the panel leaves no training rows with a 12-month embargo")

@@ -1,6 +1,7 @@
 """The stage registry is the one declaration: the CLI, the cycle, the notebooks and the
 README follow it (a fake stage registered here appears in all of them)."""
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_notebook_parameters_are_the_stage_parameters(stage):
     assert declared == stage.notebook_parameters()
     defaults = {name: p["default"] for name, p in papermill.inspect_notebook(str(notebook)).items()}
     for f in stage.fields():  # the notebook's defaults are the CLI's
-        assert defaults[f.name] == repr(f.default).replace("'", '"'), (stage.name, f.name)
+        assert ast.literal_eval(defaults[f.name]) == f.default, (stage.name, f.name)
 
 
 def test_the_cycle_runs_what_the_registry_declares(tmp_path, monkeypatch):
