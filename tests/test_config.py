@@ -135,3 +135,38 @@ def test_bureau_configuration_shows_in_every_output(bureau_home, capsys):
     page = workspace.current().report_months.at(month).file("html").read_text(encoding="utf-8")
     assert RENAMED in page
     assert not pd.isna(run["metrics"]["valid_auc"])
+
+
+def test_every_packaged_id_has_a_chinese_name_and_a_bureau_id_falls_back(tmp_path, monkeypatch):
+    """Leadership reads names, not ids: every package default names its plans, model
+    families, schemes and rules in Chinese; a bureau file without one shows its own id."""
+    from workbench.config import labels
+
+    monkeypatch.setenv(config.CONF_ENV, str(tmp_path / "absent"))  # package defaults only
+    settings = config.current()
+    named = {
+        **{plan: labels.plan_title(plan) for plan in settings.plans},
+        **{family: labels.family_name(family) for family in settings.catalogs},
+        **{scheme: labels.scheme_name(scheme) for scheme in _schemes(settings)},
+        **{rule["id"]: labels.rule_label(rule["id"]) for rule in _rules(settings)},
+    }
+    for ident, name in named.items():
+        assert name != ident and any("\u4e00" <= ch <= "\u9fff" for ch in name), ident
+    assert labels.model_label("generic") == "通用型信用风险评分模型"
+    conf = tmp_path / "conf"
+    (conf / "plans").mkdir(parents=True)
+    plan = yaml.safe_load(settings.plans["demo_monthly"].read_text(encoding="utf-8"))
+    plan.pop("title")
+    (conf / "plans" / "my_plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    monkeypatch.setenv(config.CONF_ENV, str(conf))
+    assert labels.plan_title("my_plan") == "my_plan"  # the bureau's own word, never blank
+    assert labels.plan_title("my_plan", "本局月度计划") == "本局月度计划"  # as recorded at the draw
+    assert labels.family_name("no_such_family") == "no_such_family"
+
+
+def _schemes(settings) -> list[str]:
+    return list(yaml.safe_load(settings.grade_schemes.read_text(encoding="utf-8"))["schemes"])
+
+
+def _rules(settings) -> list[dict]:
+    return yaml.safe_load(settings.overrides.read_text(encoding="utf-8"))["rules"]

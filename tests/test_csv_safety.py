@@ -5,6 +5,7 @@ writer of the workbench goes around them. ``tests/test_injection.py`` checks eve
 a month of the cycle actually wrote, with hostile names in the register.
 """
 
+import csv
 import re
 from pathlib import Path
 
@@ -85,6 +86,9 @@ def test_grades_csv_is_defused_and_keeps_its_confidentiality_line(tmp_path):
     grade._write_grade_files(rows, tmp_path)
     lines = (tmp_path / "grades.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == f"# {grade.CONFIDENTIAL_NOTE}"
+    # Chinese, and one cell when Excel opens the file (no delimiter, no quote in it)
+    assert next(csv.reader([lines[0]])) == [lines[0]]
+    assert "内部参考" in lines[0] and not re.search(r"[A-Za-z]", lines[0])
     body = pd.read_csv(tmp_path / "grades.csv", encoding="utf-8-sig", skiprows=1)
     assert body["name"].tolist() == ["'" + v for v in HOSTILE]
     assert (body["reason_1_points"] == -12.5).all()

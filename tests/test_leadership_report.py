@@ -634,18 +634,112 @@ def test_pdf_embeds_a_cjk_font(built_report):
     assert any(re.match(rb"(NotoSansCJK|SourceHanSans|WenQuanYi)", n) for n in names), names
 
 
-def test_pdf_puts_the_summary_on_page_one_and_each_section_on_a_new_page(built_report):
-    pdf = built_report[0].with_suffix(".pdf")
-    pages = _pdf_pages(pdf)
-    assert "本月概况" in pages[0] and "分级抽查提升倍数" in pages[0]
-    assert "信用风险分类结果" not in pages[0]
-    starts = [page.lstrip().splitlines()[0] for page in pages]
-    for heading in HEADINGS[1:]:
-        assert heading in starts, f"section {heading} does not open a page"
+#: A4 height and the report's top and bottom page margins (@page: 14 mm, 16 mm), in points.
+A4_HEIGHT, TOP_MARGIN, BOTTOM_MARGIN = 841.9, 14 / 25.4 * 72, 16 / 25.4 * 72
+
+
+def _page_fill(pdf) -> list[float]:
+    """How far down each page's body its lowest text reaches (0: empty, 1: full).
+
+    Text positions come from pypdf's text layer: the text matrix mapped through the
+    current transformation (Chromium draws top-down and flips). Every figure has its
+    caption below it, so the lowest text also bounds the figures.
+    """
+    from pypdf import PdfReader
+
+    fills = []
+    for page in PdfReader(pdf).pages:
+        lowest = []
+
+        def visit(text, cm, tm, font, size, lowest=lowest):
+            if text.strip():
+                lowest.append(cm[1] * tm[4] + cm[3] * tm[5] + cm[5])
+
+        page.extract_text(visitor_text=visit)
+        top = float(page.mediabox.height) - TOP_MARGIN
+        body = top - BOTTOM_MARGIN
+        fills.append((top - min(lowest)) / body if lowest else 0.0)
+    return fills
+
+
+def _check_pages_flow(pdf) -> list[str]:
+    """A4; the summary opens page one; no page but the last is less than half full."""
     from pypdf import PdfReader
 
     box = PdfReader(pdf).pages[0].mediabox
     assert round(float(box.width)) == 595 and round(float(box.height)) == 842  # A4
+    pages, fills = _pdf_pages(pdf), _page_fill(pdf)
+    assert "本月概况" in pages[0]
+    for number, fill in enumerate(fills[:-1], start=1):
+        assert fill >= 0.5, f"page {number} of {len(fills)} is {fill:.0%} full: {fills}"
+    # the page count follows the content: no more pages than the filled area needs
+    assert len(fills) <= int(np.ceil(sum(fills))) + 1, fills
+    return pages
+
+
+def test_pdf_sections_flow_without_half_empty_pages(built_report):
+    pages = _check_pages_flow(built_report[0].with_suffix(".pdf"))
+    assert "分级抽查提升倍数" in pages[0]
+    # sections flow: some page holds the end of one section and the start of the next
+    starts = [sum(heading in page for heading in HEADINGS) for page in pages]
+    assert max(starts) >= 2, starts
+
+
+def _identifiers() -> set[str]:
+    """ASCII ids the configuration and the contract give things, which leadership never reads.
+
+    Plan ids, model families and registered model names, grade schemes, override rules
+    and the indicators their conditions name, entity types — the ids the issue found in
+    Chinese pages (demo_monthly, workbench-generic, sv_current, individual_business).
+    """
+    import yaml
+
+    from workbench import config, contract
+    from workbench.governance.registry import model_name
+
+    settings = config.current()
+    ids = set(settings.plans) | set(settings.catalogs)
+    ids |= {model_name(family) for family in settings.catalogs}
+    schemes = yaml.safe_load(settings.grade_schemes.read_text(encoding="utf-8"))["schemes"]
+    ids |= set(schemes)
+    for rule in yaml.safe_load(settings.overrides.read_text(encoding="utf-8"))["rules"]:
+        ids.add(rule["id"])
+        ids |= set(rule.get("when") or {}) | set((rule.get("observe") or {}).get("unless_any", {}))
+    ids |= set(contract.CODE_LISTS["entity_type"].labels)
+    return ids
+
+
+def _visible_ascii_words(page: str) -> set[str]:
+    """ASCII words a reader sees on the page (no styles, no embedded images, no markup)."""
+    body = re.sub(r"<style.*?</style>", " ", page, flags=re.DOTALL)
+    text = leadership_report._text(body)
+    return set(re.findall(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]", text))
+
+
+def test_leadership_page_of_the_demo_shows_no_ascii_identifier_and_flows(
+    prepared_home, monkeypatch, tmp_path
+):
+    """The real stages' month (demo provider) as leadership gets it: HTML and PDF."""
+    from conftest import NOTEBOOK_MONTH
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(prepared_home))
+    page = leadership_report.render_html(leadership_report.load_inputs(NOTEBOOK_MONTH))
+    identifiers = _identifiers()
+    assert {"demo_monthly", "workbench-generic", "sv_current", "individual_business"} <= identifiers
+    leaked = _visible_ascii_words(page) & identifiers
+    assert not leaked, f"ASCII ids on the leadership page: {sorted(leaked)}"
+    assert "通用型信用风险评分模型" in page  # the model by its family's Chinese name
+    html_path = tmp_path / "leadership.html"
+    html_path.write_text(page, encoding="utf-8")
+    pages = _check_pages_flow(browser.print_pdf(html_path, tmp_path / "leadership.pdf"))
+    compact = re.sub(r"\s+", "", "".join(pages))
+    assert not {i for i in identifiers if i in compact}, "an ASCII id in the PDF's text"
+
+
+def test_fabricated_months_show_no_ascii_identifier(built_report):
+    for page in (built_report[0], built_report[3]):
+        words = _visible_ascii_words(page.read_text(encoding="utf-8"))
+        assert not words & (_identifiers() | {"serious_violation", "revoked_licence"}), page
 
 
 NO_CJK_FONTCONFIG = """<?xml version="1.0"?>

@@ -114,3 +114,28 @@ def test_the_readme_lists_every_stage():
     text = README.read_text(encoding="utf-8")
     for stage in registry.STAGES:
         assert f"| `workbench {stage.name}` | {stage.title} |" in text, stage.name
+
+
+def _options(parser):
+    """(command, action) for every option of every sub-command, stages and tools."""
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if action.dest != "help":
+                yield name, action
+
+
+def test_one_vocabulary_for_months_and_days_and_help_everywhere():
+    """--month YYYY-MM names a month, --as-of YYYY-MM-DD a day; every option says what it is."""
+    found = set()
+    for command, action in _options(cli.build_parser()):
+        assert action.help and action.help.strip(), (command, action.dest)
+        flags = set(action.option_strings)
+        assert not flags & {"--snapshot", "--date", "--day"}, (command, flags)
+        if "--month" in flags or "--previous" in flags:
+            assert action.metavar == "YYYY-MM", (command, flags)
+            found.add("month")
+        if "--as-of" in flags:
+            assert action.metavar == "YYYY-MM-DD", (command, flags)
+            found.add("as-of")
+    assert found == {"month", "as-of"}

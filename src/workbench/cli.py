@@ -24,10 +24,18 @@ TOOLS = {
     "verify": ("完整性校验", "check a signed folder byte for byte against its manifest"),
     "contract": ("数据接口规范", "print or write the data contract document"),
     "config": ("配置", "print the effective configuration and where each piece came from"),
+    "share": (
+        "分类结果共享",
+        "a department's signed extract of a month's grades (internal to government)",
+    ),
     "lab": ("JupyterLab", "JupyterLab on notebooks/ with this environment (loopback only)"),
     "ui": ("MLflow UI", "the MLflow UI on loopback against the workbench store"),
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: One vocabulary: an option naming a month reads YYYY-MM (``--month``), one naming a day
+#: YYYY-MM-DD (``--as-of``); the placeholder says which wherever a stage did not set one.
+MONTH_OPTIONS = ("month", "previous")
+DAY_OPTIONS = ("as_of", "validation_from", "published_on")
 
 
 def _command_list() -> str:
@@ -53,6 +61,8 @@ def _add_stage_options(parser: argparse.ArgumentParser, stage) -> None:
             kwargs["choices"] = meta["choices"]
         if meta.get("metavar"):
             kwargs["metavar"] = meta["metavar"]
+        elif f.name in MONTH_OPTIONS or f.name in DAY_OPTIONS:
+            kwargs["metavar"] = "YYYY-MM" if f.name in MONTH_OPTIONS else "YYYY-MM-DD"
         if meta.get("positional"):
             parser.add_argument(
                 f.name,
@@ -142,9 +152,19 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Say whether any byte of a signed folder changed, and which file."""
+    from workbench import sharing
+    from workbench.errors import ParameterError
     from workbench.workspace import integrity
 
-    result = integrity.verify(args.folder)
+    if sharing.is_extract(args.folder):
+        result = sharing.verify_extract(args.folder, args.public_key or None)
+    elif args.public_key:
+        raise ParameterError(
+            f"{args.folder} is not a department extract: --public-key checks extracts only "
+            "(grade folders are checked with the workspace's signing key)"
+        )
+    else:
+        result = integrity.verify(args.folder)
     print(result.message())
     return 0 if result.ok else 4
 
@@ -175,6 +195,61 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(f"  {row['piece']:<{width}}  {row['origin']:<7}  {row['path']}  ({row['what']})")
     exports = settings.exports
     print(f"exports folder: {exports if exports else 'not set (workbench ingest needs --data)'}")
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    """Write a department's extract; or list departments, the register, the public key."""
+    from workbench import sharing
+    from workbench.sharing import keys
+    from workbench.workspace import csvsafe
+
+    if args.show_public_key:
+        public = keys.bureau_public_key()
+        print(keys.public_pem(public).decode("ascii"), end="")
+        print(f"fingerprint (SHA-256): {keys.spaced(keys.fingerprint(public))}")
+        print(f"file: {keys.public_key_path()}")
+        return 0
+    if args.register:
+        register = sharing.read_register()
+        shown = ("recorded_at", "os_user", "requested_by", "month", "department")
+        for row in register.rows:
+            cells = [str(csvsafe.restore_value(row[f])) or "-" for f in shown]
+            print(
+                "  ".join(cells)
+                + f"  {row['enterprises']} enterprises  columns {row['columns']}"
+                + f"  manifest {row['manifest_sha256'][:16]}"
+            )
+        state = (
+            "hash chain intact"
+            if register.intact
+            else f"NOT intact: entry {register.broken_at} was changed, removed or inserted"
+        )
+        print(f"access register {register.path}: {len(register.rows)} entries, {state}")
+        return 0 if register.intact else 4
+    if args.list:
+        for dept in sharing.policy().departments:
+            domain = "; ".join(f"{k}: {', '.join(v)}" for k, v in dept.domain.as_dict().items())
+            print(f"{dept.id}  {dept.name}  columns {', '.join(dept.columns)}")
+            print(f"    domain: {domain or 'every enterprise'}")
+        return 0
+    s = sharing.build_extract(
+        args.month,
+        args.department,
+        out=args.out,
+        grades=args.grades,
+        requested_by=args.requested_by,
+    )
+    print(
+        f"extract of {s['month']} for {s['department_name']} ({s['department']}): "
+        f"{s['enterprises']:,} of {s['graded']:,} graded enterprises, columns "
+        f"{', '.join(s['columns'])}"
+    )
+    print(f"  folder (internal, owner-only): {s['folder']}")
+    print(f"  signed with Ed25519, public key {s['public_key']}")
+    print(f"  key fingerprint (SHA-256): {keys.spaced(s['key_fingerprint'])}")
+    print("  the department checks it with: workbench verify FOLDER --public-key KEY.pem")
+    print(f"  recorded in the access register {s['register']}")
     return 0
 
 
@@ -230,7 +305,14 @@ def _add_tools(sub) -> None:
         "events start in 2014 unless --history",
     )
     p.add_argument("--seed", type=int, default=2026, help="seed (same seed, same bytes)")
-    p.add_argument("--end", default="2026-10-31", help="last day of the window (the snapshot)")
+    p.add_argument(
+        "--as-of",
+        "--end",
+        dest="end",
+        default="2026-10-31",
+        metavar="YYYY-MM-DD",
+        help="the export's last day (数据基准日): history ends there (--end: the former name)",
+    )
     p.add_argument("--out", help="output folder (default: data/city)")
     p.add_argument(
         "--messy",
@@ -279,7 +361,16 @@ def _add_tools(sub) -> None:
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("verify", description=TOOLS["verify"][1])
-    p.add_argument("folder", help="a signed folder, e.g. data/grades/2026-09")
+    p.add_argument(
+        "folder", help="a signed folder, e.g. data/grades/2026-09, or a department extract"
+    )
+    p.add_argument(
+        "--public-key",
+        default="",
+        metavar="FILE",
+        help="for a department extract: the bureau's Ed25519 public key (PEM) to check it "
+        "with (default on the bureau's machine: its own); no secret key is needed",
+    )
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("contract", description=TOOLS["contract"][1])
@@ -295,6 +386,56 @@ def _add_tools(sub) -> None:
         help="a configuration folder to show (default: $WORKBENCH_CONF, else conf/)",
     )
     p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("share", description=TOOLS["share"][1])
+    p.add_argument(
+        "--month",
+        default="",
+        metavar="YYYY-MM",
+        help="grade month YYYY-MM (default: the latest graded)",
+    )
+    p.add_argument(
+        "--department",
+        default="",
+        metavar="ID",
+        help="the receiving department's id in sharing.yaml (`--list` shows them)",
+    )
+    p.add_argument(
+        "--out",
+        default="",
+        metavar="DIR",
+        help="extract folder (default: data/sharing/<YYYY-MM>/<department>/); an earlier "
+        "extract there is replaced, any other existing folder refused",
+    )
+    p.add_argument(
+        "--grades",
+        default="",
+        metavar="DIR",
+        help="the signed grade folder to read (default: data/grades/<YYYY-MM>); it must verify",
+    )
+    p.add_argument(
+        "--requested-by",
+        default="",
+        metavar="WHO",
+        help="who asked for the extract (申请人), recorded in the access register beside "
+        "the OS user",
+    )
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--list", action="store_true", help="list the configured departments and exit"
+    )
+    shown.add_argument(
+        "--register",
+        action="store_true",
+        help="print the access register (访问登记) and check its hash chain (exit 4 if broken)",
+    )
+    shown.add_argument(
+        "--show-public-key",
+        action="store_true",
+        help="print the bureau's Ed25519 public key (PEM) and its fingerprint, to hand to "
+        "a department once (created on first use)",
+    )
+    p.set_defaults(func=cmd_share)
 
     p = sub.add_parser("lab", description=TOOLS["lab"][1])
     p.add_argument("--host", default="127.0.0.1", choices=LOOPBACK, help="loopback address")

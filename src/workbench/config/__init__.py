@@ -2,7 +2,8 @@
 
 Everything a bureau changes — where its exports land (``workbench.yaml``), the label (``labels.yaml``), the grade schemes
 (``grade_schemes.yaml``), the promotion gates (``gates.yaml``), the qualitative override
-rules (``overrides.yaml``), the names of its divisions (``regions.yaml``), its sampling
+rules (``overrides.yaml``), the names of its divisions (``regions.yaml``), the departments
+it shares grades with (``sharing.yaml``), its sampling
 plans (``plans/*.yaml``) and its indicator catalogs (``catalog/*.yaml``) — is a YAML file.
 The package ships a default of each under ``config/defaults/``; a bureau puts its own
 files in a configuration folder (``$WORKBENCH_CONF``, else ``conf/`` in the workspace) and
@@ -32,6 +33,7 @@ FILES = {
     "gates": ("gates.yaml", "模型晋级门槛"),
     "overrides": ("overrides.yaml", "定性判定规则"),
     "regions": ("regions.yaml", "行政区划名称"),
+    "sharing": ("sharing.yaml", "分类结果共享：部门、范围与可共享字段"),
 }
 #: folder pieces: name → (folder name, what it holds)
 FOLDERS = {
@@ -84,6 +86,11 @@ class Settings:
     def regions(self) -> Path:
         """The division names file."""
         return self.files["regions"]
+
+    @property
+    def sharing(self) -> Path:
+        """The departments that receive extracts of the grades (分类结果共享共用)."""
+        return self.files["sharing"]
 
     @property
     def exports(self) -> Path | None:

@@ -12,6 +12,7 @@ judgement from the policy's.
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +53,10 @@ class Condition:
             result = OPERATORS[self.op](column, self.value)
         return result & ~np.isnan(column)
 
-    def text(self) -> str:
-        """The condition as written (for the rules table)."""
-        return f"{self.indicator} {self.op} {self.value:g}"
+    def text(self, names: Mapping[str, str] | None = None) -> str:
+        """The condition for the rules table: the indicator's name from ``names``, else its id."""
+        symbol = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}.get(self.op, self.op)
+        return f"{(names or {}).get(self.indicator, self.indicator)} {symbol} {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -248,17 +250,21 @@ def apply_overrides(
     )
 
 
-def rules_table(rules: list[Rule], scheme_id: str, codes: tuple[str, ...]) -> pd.DataFrame:
-    """The rules as reviewers read them (Chinese columns)."""
+def rules_table(
+    rules: list[Rule],
+    scheme_id: str,
+    codes: tuple[str, ...],
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """The rules as inspectors read them (Chinese columns; ``names``: indicator id → 中文名)."""
     action_text = {"set": "直接评为", "at_least": "不优于", "observe": "观察期默认"}
     return pd.DataFrame(
         [
             {
-                "规则编号": r.id,
-                "说明": r.description,
-                "条件": "；".join(c.text() for c in r.when),
+                "定性判定规则": r.description or r.id,
+                "条件": "；".join(c.text(names) for c in r.when),
                 "处理": f"{action_text[r.action]} {r.target_grade(scheme_id, codes)}",
-                "触发条件（任一）": "；".join(c.text() for c in r.unless_any),
+                "触发条件（任一）": "；".join(c.text(names) for c in r.unless_any),
                 "依据": r.basis,
             }
             for r in rules

@@ -283,11 +283,11 @@ def load_catalog(
     data = _read_yaml(generic_file)
     if not isinstance(data, dict) or not ("indicators" in data or "extends" in data):
         raise CatalogError(f"{generic_file}: expected a mapping with a list under 'indicators'")
-    unknown = set(data) - {"indicators", "extends", "retire"}
+    unknown = set(data) - {"name", "indicators", "extends", "retire"}
     if unknown:
         raise CatalogError(
             f"{generic_file}: unknown key(s) {sorted(unknown)}; "
-            "allowed: indicators, extends, retire"
+            "allowed: name, indicators, extends, retire"
         )
     own = tuple(_indicator(item, generic_file, None) for item in data.get("indicators") or [])
     indicators = _extend(data, own, generic_file)

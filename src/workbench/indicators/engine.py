@@ -22,6 +22,9 @@ the embedded one.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,6 +48,18 @@ from .catalog import (
 log = logging.getLogger(__name__)
 
 _SQL_TYPES = {"date": "DATE", "amount": "DOUBLE", "year": "INTEGER", "bool": "BOOLEAN"}
+#: Share of the machine's memory DuckDB may hold before it spills to disk: the caller
+#: (grading) holds the indicator matrix and its own frames beside it.
+MEMORY_SHARE = 0.25
+
+
+def default_memory_limit() -> str:
+    """DuckDB's ``memory_limit``: :data:`MEMORY_SHARE` of physical memory, in MB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return "4GB"
+    return f"{max(512, int(total * MEMORY_SHARE / 10**6))}MB"
 
 
 def _lit(value) -> str:
@@ -67,18 +82,34 @@ class Engine:
         tables_dir: ``tables/`` of an ingest output (one Parquet file per table); a
             missing event table is an empty table ("no events of that kind").
         threads: DuckDB worker threads (default: all cores).
+        memory_limit: what DuckDB may hold in memory (e.g. ``"4GB"``; default
+            :func:`default_memory_limit`); beyond it joins, aggregates and sorts spill
+            to ``temp_directory``, so a province's tables need not fit in memory.
+        temp_directory: where DuckDB spills (default: a private temporary folder,
+            removed on :meth:`close`).
     """
 
-    def __init__(self, tables_dir: str | Path, threads: int | None = None):
+    def __init__(
+        self,
+        tables_dir: str | Path,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
+    ):
         self.tables_dir = Path(tables_dir)
         if not (self.tables_dir / "enterprises.parquet").is_file():
             raise FileNotFoundError(
                 f"{self.tables_dir} holds no enterprises.parquet: pass the tables/ folder of "
                 "an ingest (workbench ingest)"
             )
+        self._spill = None
+        if temp_directory is None:
+            self._spill = temp_directory = tempfile.mkdtemp(prefix="workbench-duckdb-")
         self.con = duckdb.connect()
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute(f"SET memory_limit = {_lit(memory_limit or default_memory_limit())}")
+        self.con.execute(f"SET temp_directory = {_lit(str(temp_directory))}")
         for name, table in contract.TABLES.items():
             path = self.tables_dir / f"{name}.parquet"
             if path.is_file():
@@ -93,8 +124,10 @@ class Engine:
                 self.con.execute(f"CREATE VIEW raw_{name} AS SELECT {cols} WHERE FALSE")
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
+        """Close the DuckDB connection (and remove its own spill folder)."""
         self.con.close()
+        if self._spill:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def __enter__(self) -> Engine:
         return self
@@ -247,7 +280,11 @@ class Engine:
         *setup, final = self.statements(snapshot, catalog)
         for statement in setup:
             self.con.execute(statement)
-        frame = self.con.sql(final).to_arrow_table().to_pandas()
+        # Arrow buffers are released column by column as pandas takes them over, so the
+        # matrix is not held twice (a province's is several GB)
+        table = self.con.sql(final).to_arrow_table()
+        frame = table.to_pandas(self_destruct=True, split_blocks=True)
+        del table
         frame["snapshot"] = pd.to_datetime(frame["snapshot"])
         for ind in catalog.all:
             if not ind.categorical:

@@ -15,7 +15,7 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from workbench import contract
 from workbench.contract import CODE_LISTS, TABLES, Column, Table, normalise_label, uscc
@@ -68,6 +69,13 @@ REASON_ORDER = {r: i for i, r in enumerate(contract.QUARANTINE_REASONS)}
 #: Columns the quarantine adds in front of the row as read (named apart from table columns
 #: such as ``abnormal_list.reason``).
 ROW_COLUMN, REASON_COLUMN, DETAIL_COLUMN = "source_row", "quarantine_reason", "quarantine_detail"
+#: A UTF-8 CSV file larger than this is read, validated and written in batches when the
+#: caller gives a staging folder (``load_folder(stage=…)``, the ingest stage): a table's
+#: memory is then one batch's, not the file's — a province's register alone is 10⁷ rows.
+#: Smaller files are read whole, exactly as before.
+STREAM_BYTES = 64 << 20
+#: Rows validated at once when a file is read in batches.
+BATCH_ROWS = 1_000_000
 
 
 class ContractError(WorkbenchError, ValueError):
@@ -98,6 +106,42 @@ class LoadedTable:
     check_digit_failures: list[str] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)  # optional columns not in the file
     sheets: list[dict] = field(default_factory=list)  # XLSX: every sheet, used or not, and why
+    # Read in batches: the accepted rows are in ``staged`` (Parquet), ``accepted`` holds
+    # none of them, and what the report needs was kept on the way.
+    staged: Path | None = None
+    accepted_rows: int = 0
+    kept_codes: pa.Array | None = None  # enterprises: accepted codes; events: distinct codes
+    active_codes: pa.Array | None = None  # enterprises: codes of active ones
+    latest: pd.Timestamp | None = None  # latest event date (columns that cannot be future)
+
+    @property
+    def n_accepted(self) -> int:
+        """Rows accepted (held in ``accepted`` or written to ``staged``)."""
+        return self.accepted_rows if self.staged is not None else len(self.accepted)
+
+    def codes(self) -> pa.Array:
+        """The accepted rows' codes as strings (the register: for attribution)."""
+        if self.staged is not None:
+            return self.kept_codes
+        return pa.array(self.accepted["uscc"].dropna().astype("str"))
+
+    def distinct_codes(self) -> np.ndarray:
+        """Distinct codes among the accepted rows (for coverage)."""
+        if self.staged is not None:
+            return self.kept_codes.to_numpy(zero_copy_only=False)
+        return self.accepted["uscc"].dropna().unique()
+
+    def active(self) -> pd.Series:
+        """The register's active enterprises' codes (enterprises only)."""
+        if self.staged is not None:
+            return pd.Series(self.active_codes.to_numpy(zero_copy_only=False), dtype=object)
+        return self.accepted.loc[self.accepted["status"] == "active", "uscc"]
+
+    def latest_date(self) -> pd.Timestamp | None:
+        """The latest date among columns that cannot lie in the future, or None."""
+        if self.staged is not None:
+            return self.latest
+        return _latest(self.name, self.accepted)
 
     @property
     def reasons(self) -> dict[str, int]:
@@ -593,6 +637,7 @@ def validate_table(
     snapshot: pd.Timestamp,
     register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
+    keys_seen: KeyMemory | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Check one table's raw string frame (canonical headers) against the contract.
 
@@ -602,6 +647,8 @@ def validate_table(
         snapshot: data snapshot date (数据基准日); later dates are quarantined.
         register: the register's normalised codes (for attribution), None for enterprises.
         inspector_ids: known inspector ids (for ``conflicts``), None to skip that check.
+        keys_seen: keys accepted in earlier batches of the same file (read in batches),
+            so that a key repeated across batches is a duplicate too.
 
     Returns:
         accepted typed frame, quarantine frame, facts (attributed rows, check-digit flags).
@@ -673,7 +720,7 @@ def validate_table(
         derived = typed["result"].map(contract.RESULT_FOUND_PROBLEM).astype("boolean")
         typed["found_problem"] = typed["found_problem"].fillna(derived)
     frame = pd.DataFrame(typed, index=raw.index)
-    _check_keys(table, frame, checks)
+    _check_keys(table, frame, checks, keys_seen)
     failed = checks.failed()
     extras = [c for c in raw.columns if c not in {col.name for col in table.columns}]
     accepted = frame.loc[~failed].join(raw.loc[~failed, extras]) if extras else frame.loc[~failed]
@@ -733,19 +780,218 @@ def _check_code(col: Column, text: pd.Series, empty: np.ndarray, checks: _Checks
     return mapped.where(~empty, None).astype("string")
 
 
-def _check_keys(table: Table, frame: pd.DataFrame, checks: _Checks) -> None:
+def _check_keys(
+    table: Table, frame: pd.DataFrame, checks: _Checks, seen: KeyMemory | None = None
+) -> None:
     """Quarantine later rows that repeat a key among rows that passed the other checks."""
     if not table.key:
         return
     ok = ~checks.failed()
     dup = np.zeros(len(frame), dtype=bool)
     dup[ok] = frame.loc[ok, list(table.key)].duplicated(keep="first").to_numpy()
+    if seen is not None:
+        fresh = ok & ~dup
+        dup[fresh] = seen.add(frame.loc[fresh, list(table.key)])
     reason = "duplicate_uscc" if table.key == ("uscc",) else "duplicate_key"
     if not dup.any():
         return
     keys = frame.loc[dup, list(table.key)].astype(str)
     text = keys.iloc[:, 0].str.cat([keys[c] for c in keys.columns[1:]], sep="|")
     checks.add(reason, dup, ("key " + "+".join(table.key) + "=" + text).reindex(frame.index))
+
+
+class KeyMemory:
+    """Keys of the rows accepted so far in a file read in batches, as 64-bit hashes.
+
+    Eight bytes a key whatever its length (10⁷ register codes: 80 MB); two distinct keys
+    share a hash with probability about n²/2⁶⁵ (3·10⁻⁶ for 10⁷ keys).
+    """
+
+    def __init__(self) -> None:
+        self.hashes = np.zeros(0, dtype=np.uint64)  # sorted
+
+    def add(self, keys: pd.DataFrame) -> np.ndarray:
+        """Remember ``keys`` (distinct among themselves); True where one was seen before."""
+        if not len(keys):
+            return np.zeros(0, dtype=bool)
+        h = pd.util.hash_pandas_object(keys, index=False).to_numpy(dtype=np.uint64)
+        pos = np.searchsorted(self.hashes, h)
+        known = pos < len(self.hashes)
+        known[known] = self.hashes[pos[known]] == h[known]
+        self.hashes = np.union1d(self.hashes, h[~known])
+        return known
+
+
+def _latest(name: str, frame: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest date among ``frame``'s columns that cannot lie in the future."""
+    latest = None
+    for column in TABLES[name].columns:
+        if column.kind != "date" or column.future_ok or column.name not in frame:
+            continue
+        value = pd.to_datetime(frame[column.name], errors="coerce").max()
+        if pd.notna(value) and (latest is None or value > latest):
+            latest = value
+    return latest
+
+
+def streamable(path: Path) -> bool:
+    """Whether ``path`` is read in batches: a large CSV whose start is UTF-8 text.
+
+    Anything else (GBK, a DOS end-of-file mark, …) is read whole, as before; a file
+    that turns out unreadable in batches is read again whole (:func:`load_table`).
+    """
+    if path.suffix.lower() != ".csv" or path.stat().st_size <= STREAM_BYTES:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF)
+        handle.seek(-1, 2)
+        last = handle.read(1)
+    if binary_content(head) is not None or last == b"\x1a":
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 4:  # not merely a character cut at the sniff's end
+            return False
+    return True
+
+
+def _csv_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """String frames of about ``rows`` rows each, indexed by source row (header = 1)."""
+    with path.open("rb") as handle:
+        first = handle.readline().decode("utf-8-sig").rstrip("\r\n")
+    header = next(csv.reader([first]), [])
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=32 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    start, pending, held = 2, [], 0
+    for batch in reader:
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            frame = pa.Table.from_batches(pending).to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            pending, held = [], 0
+            yield frame
+    if pending or start == 2:
+        frame = (
+            pa.Table.from_batches(pending).to_pandas()
+            if pending
+            else pd.DataFrame({h: pd.Series(dtype="str") for h in header})
+        )
+        frame.index = pd.RangeIndex(start, start + len(frame))
+        yield frame
+
+
+def _strings(series: pd.Series) -> pa.Array:
+    """The non-missing values of a text column as one Arrow string array."""
+    values = pa.array(series.dropna().astype("str"))
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(pa.string())
+
+
+def stream_table(
+    path: Path,
+    table: Table,
+    snapshot: pd.Timestamp,
+    staged: Path,
+    register: pa.Array | None = None,
+    inspector_ids: set[str] | None = None,
+    rows: int = BATCH_ROWS,
+) -> LoadedTable:
+    """Read, validate and write one large CSV table in batches of ``rows`` rows.
+
+    The accepted rows go to ``staged`` (Parquet, one row group per batch) as they are
+    validated; the quarantine, the counts and the facts the quality report needs add up
+    over the batches (keys are checked across batches). Same checks, reasons and rows
+    as :func:`load_table`.
+
+    Raises:
+        ContractError: a missing required column; ``pyarrow.ArrowInvalid`` when the file
+            cannot be read in batches (the caller reads it whole instead).
+    """
+    writer: pq.ParquetWriter | None = None
+    keys = KeyMemory() if table.key else None
+    mapping: dict[str, str] | None = None
+    extras: list[str] = []
+    quarantines, codes, active, check_failures = [], [], [], []
+    rows_read = accepted_rows = attributed = 0
+    latest = None
+    has_attribution = False
+    empty = pd.DataFrame()
+    try:
+        for raw in _csv_batches(path, rows):
+            if mapping is None:
+                mapping, extras = map_headers(table, list(raw.columns))
+            raw = raw.rename(columns=mapping)
+            accepted, quarantine, facts = validate_table(
+                table, raw, snapshot, register, inspector_ids, keys
+            )
+            rows_read += len(raw)
+            accepted_rows += len(accepted)
+            if len(quarantine):
+                quarantines.append(quarantine)
+            if "attributed" in facts:
+                has_attribution = True
+                attributed += int(facts["attributed"].sum())
+            if table.name == "enterprises":
+                flagged = ~accepted["uscc_check_ok"].to_numpy(dtype=bool)
+                check_failures += accepted.loc[flagged, "uscc"].astype(str).tolist()
+                codes.append(_strings(accepted["uscc"]))
+                on = accepted["status"] == "active"
+                active.append(_strings(accepted.loc[on, "uscc"]))
+            elif "uscc" in accepted:
+                codes.append(pc.unique(_strings(accepted["uscc"])))
+            value = _latest(table.name, accepted)
+            if value is not None and (latest is None or value > latest):
+                latest = value
+            arrow = pa.Table.from_pandas(accepted, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(staged, arrow.schema)
+            writer.write_table(arrow.cast(writer.schema))
+            empty = accepted.iloc[:0]
+            del raw, accepted, arrow
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        staged.unlink(missing_ok=True)
+        raise
+    writer.close()
+    with path.open("rb") as handle:
+        encoding = "utf-8-sig" if handle.read(3) == b"\xef\xbb\xbf" else "utf-8"
+    kept = pa.concat_arrays(codes) if codes else pa.array([], type=pa.string())
+    loaded = LoadedTable(
+        name=table.name,
+        path=path,
+        file_format="csv",
+        encoding=encoding,
+        accepted=empty,
+        quarantine=pd.concat(quarantines, ignore_index=True) if quarantines else pd.DataFrame(),
+        rows_read=rows_read,
+        attributed=attributed if has_attribution else None,
+        extra_columns=extras,
+        check_digit_failures=check_failures,
+        absent_columns=[
+            c.name
+            for c in table.columns
+            if c.name not in mapping.values() and (table.name, c.name) not in _FILLED_WHEN_ABSENT
+        ],
+        staged=staged,
+        accepted_rows=accepted_rows,
+        kept_codes=kept if table.name == "enterprises" else pc.unique(kept),
+        active_codes=pa.concat_arrays(active) if active else None,
+        latest=latest,
+    )
+    return loaded
 
 
 # --------------------------------------------------------------------------- the folder
@@ -804,8 +1050,14 @@ def load_table(
     return loaded
 
 
-def load_folder(folder: str | Path, snapshot: str | pd.Timestamp) -> dict[str, LoadedTable]:
+def load_folder(
+    folder: str | Path, snapshot: str | pd.Timestamp, stage: Path | None = None
+) -> dict[str, LoadedTable]:
     """Load every contract table found in ``folder`` as of ``snapshot``.
+
+    With ``stage`` (a folder), large UTF-8 CSV files (:func:`streamable`) are read in
+    batches and their accepted rows written there as ``<table>.parquet``
+    (``LoadedTable.staged``) instead of held in memory.
 
     ``enterprises`` is loaded first (it is what event rows are attributed to), then
     ``inspectors`` (for ``conflicts``), then the rest. Missing event tables are simply
@@ -838,18 +1090,31 @@ def load_folder(folder: str | Path, snapshot: str | pd.Timestamp) -> dict[str, L
                 )
             continue
         log.info("loading %s from %s", name, path.name)
+        ids = inspector_ids if name == "conflicts" else None
+        result = None
         try:
-            result = load_table(
-                path, table, snapshot, register, inspector_ids if name == "conflicts" else None
-            )
+            if stage is not None and streamable(path):
+                try:
+                    result = stream_table(
+                        path, table, snapshot, Path(stage) / f"{name}.parquet", register, ids
+                    )
+                except pa.ArrowInvalid as err:  # not readable in batches: read it whole
+                    log.info("%s: read whole (%s)", path.name, str(err).splitlines()[0])
+            if result is None:
+                result = load_table(path, table, snapshot, register, ids)
         except ContractError as err:
             raise ContractError(f"{path}: {err}") from err
         loaded[name] = result
         if name == "enterprises":
             _check_register(result)
-            register = pa.array(result.accepted["uscc"].dropna().astype("str"))
+            register = result.codes()
         elif name == "inspectors":
-            inspector_ids = set(result.accepted["inspector_id"].dropna())
+            frame = (
+                result.accepted
+                if result.staged is None
+                else pd.read_parquet(result.staged, columns=["inspector_id"])
+            )
+            inspector_ids = set(frame["inspector_id"].dropna())
     return loaded
 
 
@@ -860,7 +1125,7 @@ def _check_register(result: LoadedTable) -> None:
             f"{result.path}: the register (市场主体名录) has a header but no rows; "
             "expected one row per enterprise"
         )
-    if result.accepted.empty:
+    if result.n_accepted == 0:
         counts = ", ".join(f"{r} {n:,}" for r, n in result.reasons.items())
         first = result.quarantine.iloc[0]
         detail = " ".join(str(first[DETAIL_COLUMN]).split("; ")[0].split())[:160]

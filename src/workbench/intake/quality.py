@@ -33,7 +33,7 @@ def build_report(
             "format": table.file_format,
             "encoding": table.encoding,
             "rows_read": table.rows_read,
-            "accepted": len(table.accepted),
+            "accepted": table.n_accepted,
             "quarantined": len(table.quarantine),
             "by_reason": table.reasons,
             "extra_columns": table.extra_columns,
@@ -45,8 +45,7 @@ def build_report(
         for t in TABLES
         if t not in loaded
     ]
-    register = loaded["enterprises"].accepted
-    active = register.loc[register["status"] == "active", "uscc"]
+    active = loaded["enterprises"].active()
     return {
         "contract_version": contract.CONTRACT_VERSION,
         "snapshot": str(pd.Timestamp(snapshot).date()),
@@ -117,7 +116,7 @@ def _coverage(loaded: dict[str, LoadedTable], active: pd.Series) -> dict:
     for name in contract.EVENT_TABLES:
         if name not in loaded:
             continue
-        covered = active_set.isin(loaded[name].accepted["uscc"].dropna().unique()).sum()
+        covered = active_set.isin(loaded[name].distinct_codes()).sum()
         by_table[name] = {"enterprises": int(covered), "share": _share(covered, len(active_set))}
     return {"active_enterprises": len(active_set), "by_table": by_table}
 

@@ -30,9 +30,17 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
   expectation): below that level it is dropped. When its IV is within ``chance_ratio``
   times what the optimiser could reach by chance choosing among its pre-bins (or, for a
   categorical, among all its levels), it is binned again on ``cv_folds`` folds and kept
-  only if its **cross-fitted IV** — held-out rows' distribution against the WoE learnt
-  without them, zero on average for noise — exceeds its standard error across folds.
-  A 500-level noise column with IV 0.65 in sample scores a cross-fitted IV of −0.003.
+  only if its **cross-fitted IV** — each row's WoE learnt without its fold, goods' mean
+  minus bads' mean, zero on average for noise — exceeds ``CROSS_FIT_Z`` = 2 standard
+  errors of that difference of means (a one-sided two-sample z-test, about 2.5 %). The
+  error is computed from the out-of-fold WoE, not from the spread of five fold results:
+  that spread swings with the folds, and "above one such error" let a pure-noise numeric
+  column (in-sample IV 4.7× its chance level) into the model. A 500-level noise column
+  with IV 0.65 in sample scores a cross-fitted IV of −0.003; of 40 pure-noise columns on
+  20,000 rows, 3 still passed (the folds share rows, so the computed error is slightly
+  small). The price is power on small data: on German credit it drops weak variables the
+  one-error rule kept (10.9 variables instead of 12.4), mean AUC −0.0024 [−0.0071,
+  +0.0024] over 2 × 5 folds; on ``credit_data`` nothing changed.
 - **Selection serves out-of-sample accuracy**: everything with information out of fold is
   kept (up to ``max_features``, strongest first), near-duplicates (|ρ| of WoE above
   ``max_corr``) and variables whose coefficient turns against their own WoE are dropped,
@@ -78,6 +86,9 @@ BASE_POINTS = "基础分"
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 #: events per candidate variable below which a fit warns (the usual rule of ten)
 MIN_EVENTS_PER_VARIABLE = 10
+#: standard errors the cross-fitted IV of a candidate near its chance level must exceed
+#: (a one-sided z-test at about 2.5 %; see the module docstring)
+CROSS_FIT_Z = 2.0
 
 
 class ScorecardInputError(WorkbenchError, ValueError):
@@ -432,41 +443,35 @@ def _lookup(per_bin: np.ndarray, index: np.ndarray, unseen: float = 0.0) -> np.n
 
 
 def _cross_fitted_iv(name, x, y, w, params, folds) -> tuple[float, float]:
-    """IV with one factor learnt out of fold: Σ (held-out good − bad share) · WoE(train).
+    """IV with one factor learnt out of fold, and its standard error under "no signal".
 
-    For a variable with no signal the held-out shares are unrelated to the WoE learnt on
-    the other folds, so the sum is 0 on average (in-sample IV is always positive); for a
-    real signal it estimates the IV. Returns the mean over folds (weighted by rows) and
-    its standard error across folds.
+    Each row gets the WoE of its bin as binned *without* its fold (out-of-fold WoE); the
+    cross-fitted IV is the goods' mean of it minus the bads' mean — Σ (good − bad share)
+    · WoE, with the WoE never learnt on the rows it weighs. In-sample IV is always
+    positive; this is zero on average for a variable unrelated to the outcome, whatever
+    the bins memorised, and estimates the IV of a real signal.
+
+    The error is that of a difference of two means (a two-sample z-test, the score test of
+    the out-of-fold WoE in a logistic regression): under no signal the goods and bads draw
+    from the same distribution of out-of-fold WoE, so its variance is ``Var(WoE) · (1/goods
+    + 1/bads)`` (effective counts when weighted). It is computed, not estimated from five
+    fold results, so it does not swing with them.
     """
-    values, sizes = [], []
+    oof = np.zeros(len(y))
     for train, held in folds:
-        weight = np.ones(len(held)) if w is None else w[held]
         binning = _fit_binning(name, x[train], y[train], None if w is None else w[train], params)
-        if binning is None:  # one bin learnt: WoE 0 everywhere, no contribution
-            values.append(0.0)
-            sizes.append(len(held))
-            continue
-        woe = _woe(*_bin_counts(binning))
-        index = _bin_indices(binning, x[held])
-        bad = y[held] * weight
-        good = (1 - y[held]) * weight
-        if bad.sum() == 0 or good.sum() == 0:
-            continue
-        n_bins = len(woe)
-        slot = np.where(index < 0, n_bins, index)
-        diff = (
-            np.bincount(slot, good, n_bins + 1) / good.sum()
-            - np.bincount(slot, bad, n_bins + 1) / bad.sum()
-        )
-        values.append(float(diff[:n_bins] @ woe))
-        sizes.append(len(held))
-    if not values:
+        if binning is not None:  # None: one bin learnt, WoE 0 everywhere
+            oof[held] = _lookup(_woe(*_bin_counts(binning)), _bin_indices(binning, x[held]))
+    weight = np.ones(len(y)) if w is None else w
+    good, bad = (1 - y) * weight, y * weight
+    goods, bads = good.sum(), bad.sum()
+    if goods == 0 or bads == 0:
         return 0.0, np.inf
-    values = np.asarray(values)
-    mean = float(np.average(values, weights=sizes))
-    se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else np.inf
-    return mean, se
+    cross = float(good @ oof / goods - bad @ oof / bads)
+    centred = oof - weight @ oof / weight.sum()
+    variance = weight @ centred**2 / weight.sum()
+    se = float(np.sqrt(variance * ((good**2).sum() / goods**2 + (bad**2).sum() / bads**2)))
+    return cross, se
 
 
 def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> tuple[int, int]:
@@ -522,10 +527,11 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
         sub_weight = None if weight is None else weight[sub]
         cross, se = _cross_fitted_iv(name, values[sub], target[sub], sub_weight, params, folds)
         record["cross_iv"] = cross
-        if cross <= se:
+        if cross <= CROSS_FIT_Z * se:
+            z = f" (z = {cross / se:.2f})" if 0 < se < np.inf else ""
             record["decision"] = (
-                f"cross-fitted IV {cross:.4f} within its error {se:.4f}: the in-sample IV "
-                f"{iv:.4f} is memorised"
+                f"cross-fitted IV {cross:.4f} below {CROSS_FIT_Z:g}× its error {se:.4f}{z}: "
+                f"its in-sample IV {iv:.4f} does not hold out of fold"
             )
     if "decision" in record:
         return record, None

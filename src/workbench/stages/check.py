@@ -37,7 +37,7 @@ class Parameters:
     as_of: str = option(
         "",
         "outcomes known as of YYYY-MM-DD (default: the latest date found in the export)",
-        metavar="DATE",
+        metavar="YYYY-MM-DD",
     )
     catalog: str = option(
         "", "indicator catalog YAML (default: the configuration's generic catalog)", path=True

@@ -28,10 +28,12 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from workbench import config, contract, governance, sparksession, workspace
+from workbench.config import labels
 from workbench.errors import ParameterError
 from workbench.grading import explain, migration, overrides
 from workbench.indicators import load_catalog
@@ -42,13 +44,16 @@ from workbench.workspace.folders import GradeFolder, IngestFolder, check_month
 
 log = logging.getLogger(__name__)
 
-CONFIDENTIAL_NOTE = (
-    "内部参考，不对外公开 — internal reference for supervision, never to be published"
-)
+#: The grade file's first line (and metadata): Chinese, and free of commas and quotes so
+#: that Excel shows it in one cell above the header.
+CONFIDENTIAL_NOTE = "内部参考，不对外公开：仅供市场监管部门配置监管资源使用，不得公开或转发"
 GRADE_COLUMNS = tuple(name for name, _, _, _ in contract.GRADE_FILE)
 #: Grade-file columns that must never reach anything public (the notices' tests use this).
 CONFIDENTIAL_COLUMNS = contract.CONFIDENTIAL_GRADE_COLUMNS
 SHAP_CHECK_ROWS = 2_000
+#: Rows scored, overridden and explained at once: a province's matrix is graded in chunks
+#: (the same rows as in one piece; the contributions' background is the whole month).
+GRADE_CHUNK = 1_000_000
 ENGINES = ("duckdb", "spark")
 
 
@@ -182,9 +187,20 @@ def previous_month_dir(month: str) -> Path | None:
     return folder.path if folder.exists() else None
 
 
-def _enterprises(data: IngestFolder) -> pd.DataFrame:
-    frame = data.read_table("enterprises", columns=["uscc", "name", "region_code"])
-    return frame.astype({"uscc": object, "name": object, "region_code": object})
+def _register_columns(data: IngestFolder, codes) -> tuple[pd.Series, pd.Series]:
+    """Name and region code of each graded enterprise, looked up in Arrow.
+
+    The register stays in Arrow (a province's is 10⁷ rows: as Python strings it would
+    take GBs); only the graded rows' values become Python objects.
+    """
+    register = pq.read_table(
+        data.table_path("enterprises"), columns=["uscc", "name", "region_code"]
+    )
+    at = pc.index_in(pa.array(codes, type=pa.string()), value_set=register["uscc"])
+    return tuple(
+        pd.Series(register[column].take(at).to_numpy(zero_copy_only=False), dtype=object)
+        for column in ("name", "region_code")
+    )
 
 
 def grade_frame(
@@ -204,14 +220,23 @@ def grade_frame(
     contributions (points relative to this month's average enterprise = SHAP in points).
     """
     scheme = model.scheme.scheme
-    if predicted is None:
-        predicted = model.predict(matrix)
-    final = overrides.apply_overrides(
-        matrix, predicted["model_grade"].to_numpy(), rules, scheme.id, scheme.codes
-    )
-    points = model.scorecard.points(matrix)
+    parts = _chunks(len(matrix))
+    scored, moved, pointed = [], [], []
+    for part in parts:  # row by row, so chunks give the same rows in less memory
+        sub = matrix.iloc[part]
+        pred = model.predict(sub) if predicted is None else predicted.iloc[part]
+        scored.append(pred)
+        moved.append(
+            overrides.apply_overrides(
+                sub, pred["model_grade"].to_numpy(), rules, scheme.id, scheme.codes
+            )
+        )
+        pointed.append(model.scorecard.points(sub))
+    predicted, final, points = (_joined(p) for p in (scored, moved, pointed))
+    del scored, moved, pointed
     contrib = points - points.mean()  # background = this month's graded population
-    reasons = explain.reasons(contrib, matrix, names)
+    del points
+    reasons = _joined([explain.reasons(contrib.iloc[p], matrix.iloc[p], names) for p in parts])
     rows = pd.DataFrame(
         {
             "uscc": matrix["uscc"].astype(object).to_numpy(),
@@ -233,6 +258,15 @@ def grade_frame(
             reasons[column] if is_points else reasons[column].where(reasons[column] != "")
         )
     return rows, contrib
+
+
+def _chunks(n: int) -> list[slice]:
+    """Row slices of at most :data:`GRADE_CHUNK` rows (one slice for a city)."""
+    return [slice(a, min(a + GRADE_CHUNK, n)) for a in range(0, n, GRADE_CHUNK)] or [slice(0, 0)]
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return frames[0] if len(frames) == 1 else pd.concat(frames)
 
 
 def distribution_table(rows: pd.DataFrame, scheme) -> pd.DataFrame:
@@ -318,13 +352,14 @@ def run_grading(params: Parameters) -> dict:
     matrix = matrix.reset_index(drop=True)
     names = {ind.id: ind.name for ind in catalog.all}
     rows, contrib = grade_frame(matrix, model, rules, names, snapshot, predicted)
-    enterprises = _enterprises(data).set_index("uscc")
-    rows.insert(1, "name", rows["uscc"].map(enterprises["name"]))
-    rows.insert(5, "region_code", rows["uscc"].map(enterprises["region_code"]))
+    name, region = _register_columns(data, rows["uscc"].to_numpy())
+    rows.insert(1, "name", name)
+    rows.insert(5, "region_code", region)
     rows["model_name"], rows["model_version"], rows["run_id"] = ref.name, ref.version, ref.run_id
     rows["scheme"] = scheme.id
     rows = rows[list(GRADE_COLUMNS)]
     sample = matrix.sample(n=min(SHAP_CHECK_ROWS, len(matrix)), random_state=0)
+    del matrix  # the files below need the rows only (a province's matrix is GBs)
     shap_gap = explain.shap_agreement(model.scorecard, sample, sample)
 
     month = params.month
@@ -461,15 +496,18 @@ def headline_markdown(summary: dict) -> str:
     )
     prev = summary["previous_month"] or "无（首次评级）"
     model = summary["model"]
+    role = {"champion": "在用模型", "challenger": "挑战模型"}.get(model["alias"], "指定版本")
+    gap = summary["shap_points_max_gap"]
+    agree = "一致（差异小于 0.01 分）" if gap < 0.01 else f"最大相差 {gap:.2f} 分，需核查"
     return "\n".join(
         [
-            f"**评级时点**：{summary['snapshot']}　**模型**：{model['name']} v{model['version']}"
-            f"（{model['alias']}）　**等级方案**：{summary['scheme']['name']}",
+            f"**评级时点**：{summary['snapshot']}　**模型**：{labels.model_label(summary['family'])}"
+            f" 第 {model['version']} 版（{role}）　**等级方案**：{summary['scheme']['name']}",
             f"**参评主体**：{summary['enterprises']:,} 户；{counts}",
             f"**定性调整**：{summary['overridden']:,} 户；观察期（新设主体）"
             f"{summary['observation']:,} 户",
             f"**对比月份**：{prev}；预警 {summary['warnings']:,} 户",
-            f"**SHAP 与评分点数最大差异**：{summary['shap_points_max_gap']:.2e} 分",
+            f"**扣分理由核对**：SHAP 独立计算的影响与评分卡点数{agree}",
             f"> {CONFIDENTIAL_NOTE}",
         ]
     )

@@ -37,7 +37,9 @@ class Parameters:
 
     data: str = option("", "ingest output folder (default: the latest ingest)", path=True)
     as_of: str = option(
-        "", "evaluation date YYYY-MM-DD (评价基准日; default: the data's snapshot)", metavar="DATE"
+        "",
+        "evaluation date YYYY-MM-DD (评价基准日; default: the data's snapshot)",
+        metavar="YYYY-MM-DD",
     )
     catalog: str = option(
         "", "indicator catalog YAML (default: the configuration's generic catalog)", path=True

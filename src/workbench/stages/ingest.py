@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from workbench import config, workspace
 from workbench.errors import ParameterError
@@ -50,7 +54,7 @@ class Parameters:
         "",
         "data snapshot date YYYY-MM-DD (数据基准日); later rows are quarantined "
         "(default: the latest date found in the export, stated)",
-        metavar="DATE",
+        metavar="YYYY-MM-DD",
     )
     out: str = option("", "output folder (default: data/ingest/<YYYY-MM>)", path=True)
     feedback: str = option(
@@ -162,7 +166,19 @@ def run_ingest(
     """
     data_dir = Path(data_dir)
     from_data = snapshot is None
-    loaded = load.load_folder(data_dir, snapshot or dt.date.today().isoformat())
+    # large files are validated in batches and written here as they go (load.STREAM_BYTES)
+    stage_root = Path(out_dir).parent if out_dir else workspace.current().ingest.root
+    stage_root.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".ingest-stage-{os.getpid()}-", dir=stage_root))
+    try:
+        return _ingest(data_dir, snapshot, from_data, out_dir, feedback, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _ingest(data_dir: Path, snapshot, from_data: bool, out_dir, feedback, stage: Path) -> dict:
+    """:func:`run_ingest` with a staging folder for tables read in batches."""
+    loaded = load.load_folder(data_dir, snapshot or dt.date.today().isoformat(), stage=stage)
     if from_data:
         snapshot = latest_date(loaded)
     out_dir = Path(out_dir) if out_dir else workspace.current().ingest.at(snapshot[:7]).path
@@ -175,7 +191,10 @@ def run_ingest(
         written.tables.mkdir()
         written.quarantine.mkdir()
         for name, table in loaded.items():
-            table.accepted.to_parquet(written.table_path(name), index=False)
+            if table.staged is not None:
+                os.replace(table.staged, written.table_path(name))
+            else:
+                table.accepted.to_parquet(written.table_path(name), index=False)
             if len(table.quarantine):
                 csvsafe.to_csv(table.quarantine, written.quarantine / f"{name}.csv")
         for name, rows in extra_quarantine.items():
@@ -187,9 +206,7 @@ def run_ingest(
 
 def _add_feedback(loaded: dict, folders, snapshot: str) -> tuple[dict, list[dict]]:
     """Validate the feedback folders' event tables and append their accepted rows."""
-    import pyarrow as pa
-
-    register = pa.array(loaded["enterprises"].accepted["uscc"].dropna().astype("str"))
+    register = loaded["enterprises"].codes()
     quarantined, entries = {}, []
     for folder in map(Path, folders):
         if not folder.is_dir():
@@ -204,7 +221,9 @@ def _add_feedback(loaded: dict, folders, snapshot: str) -> tuple[dict, list[dict
                 extra = load.load_table(path, table, pd.Timestamp(snapshot), register)
             except load.ContractError as err:
                 raise load.ContractError(f"{path}: {err}") from err
-            if name in loaded:
+            if name in loaded and loaded[name].staged is not None:
+                _append_staged(loaded[name], extra.accepted)
+            elif name in loaded:
                 base = loaded[name].accepted
                 loaded[name].accepted = pd.concat([base, extra.accepted], ignore_index=True)
             else:
@@ -224,6 +243,21 @@ def _add_feedback(loaded: dict, folders, snapshot: str) -> tuple[dict, list[dict
     return quarantined, entries
 
 
+def _append_staged(table: load.LoadedTable, rows: pd.DataFrame) -> None:
+    """Append fed-back rows to a table written in batches (its Parquet is rewritten)."""
+    import pyarrow as pa
+
+    old = pq.ParquetFile(table.staged)
+    path = table.staged.with_suffix(".with-feedback.parquet")
+    with pq.ParquetWriter(path, old.schema_arrow) as writer:
+        for batch in old.iter_batches():
+            writer.write_batch(batch)
+        extra = pa.Table.from_pandas(rows, preserve_index=False)
+        writer.write_table(extra.select(old.schema_arrow.names).cast(old.schema_arrow))
+    os.replace(path, table.staged)
+    table.accepted_rows += len(rows)
+
+
 def latest_date(loaded: dict) -> str:
     """The latest event date in any accepted row (the export's own snapshot), YYYY-MM-DD.
 
@@ -233,17 +267,11 @@ def latest_date(loaded: dict) -> str:
     Raises:
         ParameterError: when the export holds no dated row at all (then say --as-of).
     """
-    from workbench.contract import TABLES
-
     latest = None
-    for name, table in loaded.items():
-        frame = table.accepted
-        for column in TABLES[name].columns:
-            if column.kind != "date" or column.future_ok or column.name not in frame:
-                continue
-            value = pd.to_datetime(frame[column.name], errors="coerce").max()
-            if pd.notna(value) and (latest is None or value > latest):
-                latest = value
+    for table in loaded.values():
+        value = table.latest_date()
+        if value is not None and (latest is None or value > latest):
+            latest = value
     if latest is None:
         raise ParameterError("the export holds no dated row: pass --as-of YYYY-MM-DD")
     return str(pd.Timestamp(latest).date())

@@ -53,7 +53,7 @@ class Parameters:
     as_of: str = option(
         "",
         "outcomes known as of YYYY-MM-DD: labels are cut there (default: the data's snapshot)",
-        metavar="DATE",
+        metavar="YYYY-MM-DD",
     )
     family: str = option(
         "generic", "model family: generic, or a pack: food, drugs, special_equipment"
@@ -65,7 +65,7 @@ class Parameters:
         "", "indicator catalog YAML (default: the configuration's generic catalog)", path=True
     )
     validation_from: str = option(
-        "", "first validation snapshot YYYY-MM-DD (with --panel)", metavar="DATE"
+        "", "first validation snapshot YYYY-MM-DD (with --panel)", metavar="YYYY-MM-DD"
     )
     retire: str = option(
         "",

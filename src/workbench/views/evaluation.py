@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.config import labels
 from workbench.evaluation.estimators import OVERALL
 from workbench.views import style as report
 
@@ -55,7 +56,8 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     ax.set_xlabel("信用风险等级")
     ax.set_ylabel("检出率（发现问题户数 ÷ 有结论的检查户数）")
     ax.set_title("各等级抽查检出率与抽查名录全体对比")
-    ax.legend(fontsize=8)
+    # below the axes: inside, it covered the lowest grade's interval
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
     paths.append(_save(fig, folder / "hit_rate.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -135,6 +137,44 @@ def write_charts(table: pd.DataFrame, summary: dict, folder: Path) -> list[Path]
     return paths
 
 
+#: per_grade.csv columns shown in the notebook, with their Chinese headings.
+PER_GRADE_HEADERS = {
+    "grade": "等级",
+    "label": "类别",
+    "graded": "分类户数",
+    "frame_population": "抽查名录户数",
+    "coverage": "覆盖率",
+    "drawn": "抽中",
+    "inspected": "已反馈",
+    "no_verdict": "无法判定",
+    "found": "发现问题",
+    "hit_rate": "检出率",
+    "hit_low": "检出率下限",
+    "hit_high": "检出率上限",
+    "est_rate": "名录检出率估计",
+    "est_low": "估计下限",
+    "est_high": "估计上限",
+    "est_note": "说明",
+    "share_of_inspections": "检查量占比",
+}
+_COUNTS = ("graded", "frame_population", "drawn", "inspected", "no_verdict", "found")
+
+
+def per_grade_view(per_grade: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The per-grade table with Chinese headings, and how to show each column.
+
+    Households are whole numbers and rates percentages (a count shown as 273.7136 reads
+    as a fraction of an enterprise).
+    """
+    shown = per_grade[[c for c in PER_GRADE_HEADERS if c in per_grade.columns]]
+    formats = {
+        PER_GRADE_HEADERS[c]: "{:,.0f}" if c in _COUNTS else "{:.1%}"
+        for c in shown.columns
+        if c not in ("grade", "label", "est_note")
+    }
+    return shown.rename(columns=PER_GRADE_HEADERS), formats
+
+
 def oracle_bars(oracle: dict | None) -> list[tuple[str, float, str]]:
     """The synthetic city's truth as bars: (label, expected findings, colour)."""
     if not oracle:
@@ -175,7 +215,8 @@ def headline_markdown(summary: dict) -> str:
         covers += f"，占分类企业 {rate['graded_population']:,.0f} 户的 {pct(rate.get('coverage'))}"
     covers += "）"
     lines = [
-        f"- 抽查计划 **{summary['plan_id']}**：抽中 {summary['drawn']} 户（任务 "
+        f"- 抽查计划 **{labels.plan_title(summary['plan_id'], summary.get('title'))}**："
+        f"抽中 {summary['drawn']} 户（任务 "
         f"{summary['tasks']} 个），已反馈结果 {summary['inspected']} 户（其中无法判定 "
         f"{summary['no_verdict']} 户），未反馈任务 {summary['tasks_without_result']} 个，"
         f"发现问题 **{summary['found']}** 户。",

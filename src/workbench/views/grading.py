@@ -53,30 +53,72 @@ def importance_figure(importance: pd.DataFrame, top: int = 15):
 
 
 def region_industry_heatmap(table: pd.DataFrame, min_enterprises: int = 30):
-    """Heatmap of the high-risk share (cells with fewer than ``min_enterprises`` left blank).
+    """Heatmap of the high-risk share (cells with fewer than ``min_enterprises`` left out).
 
-    Small cells are blanked because a share over a handful of enterprises is noise and,
-    in a report, close to naming them.
+    Small cells are left out because a share over a handful of enterprises is noise and,
+    in a report, close to naming them; they are drawn grey, apart from a true 0 %, and
+    every shown cell carries its value.
     """
     import matplotlib.pyplot as plt
+    import numpy as np
+
+    from workbench.config.regions import region_name
 
     use_cjk_font()
+    names = (
+        table["region_name"]
+        if "region_name" in table
+        else table["region_code"].astype(str).map(region_name)
+    )
     masked = table.assign(
-        share=table["high_risk_share"].where(table["enterprises"] >= min_enterprises)
+        region=names,
+        share=table["high_risk_share"].where(table["enterprises"] >= min_enterprises),
     )
     grid = masked.pivot_table(
-        index="region_name", columns="industry_section", values="share", aggfunc="first"
+        index="region", columns="industry_section", values="share", aggfunc="first"
     )
-    grid = grid.dropna(axis=1, how="all")
+    grid = grid.reindex(columns=sorted(masked["industry_section"].astype(str).unique()))
+    values = grid.to_numpy(dtype=float) * 100
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * grid.shape[1] + 2), 0.45 * len(grid) + 1.8))
-    image = ax.imshow(grid.to_numpy(dtype=float) * 100, cmap="OrRd", aspect="auto")
+    ax.set_facecolor("#d9d9d9")
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="OrRd", aspect="auto", vmin=0)
+    top = np.nanmax(values) if np.isfinite(values).any() else 0
+    for i, j in zip(*np.nonzero(np.isfinite(values)), strict=True):
+        colour = "white" if values[i, j] > top * 0.6 else "#222"
+        ax.text(j, i, f"{values[i, j]:.0f}", ha="center", va="center", fontsize=7, color=colour)
     ax.set_xticks(range(grid.shape[1]), grid.columns)
     ax.set_yticks(range(len(grid)), grid.index)
     ax.set_xlabel("行业门类（GB/T 4754）")
-    ax.set_title(f"高风险企业占比（%），按区域 × 行业；不足 {min_enterprises} 户的格子留空")
+    ax.set_title(f"高风险企业占比（%），按区域 × 行业；灰色：无企业或不足 {min_enterprises} 户")
     fig.colorbar(image, ax=ax, label="高风险占比（%）")
     fig.tight_layout()
     return fig
+
+
+def rules_view(rules, scheme_id: str, codes: tuple[str, ...], family: str = "generic"):
+    """The override rules as inspectors read them: indicators by their Chinese names.
+
+    ``sv_current > 0`` means nothing to an inspector; 当前列入严重违法失信名单 > 0 does.
+    """
+    from workbench.grading.overrides import rules_table
+    from workbench.indicators import load_catalog
+
+    packs = () if family == "generic" else (family,)
+    names = {i.id: i.name for i in load_catalog(None, packs).all}
+    return rules_table(rules, scheme_id, codes, names=names)
+
+
+def migration_view(migration: pd.DataFrame) -> pd.DataFrame:
+    """The migration matrix with Chinese row and column headings (上月 A → 本月 B)."""
+    import re
+
+    def grade(g) -> bool:  # A, A+, B …; not 新增 / 退出
+        return re.fullmatch(r"[A-Z][+-]?", str(g)) is not None
+
+    table = migration.copy()
+    table.index = [f"上月 {g}" if grade(g) else str(g) for g in table.index]
+    table.columns = [f"本月 {g}" if grade(g) else str(g) for g in table.columns]
+    return table.fillna(0).astype(int).rename_axis("上月等级 → 本月等级")
 
 
 def dimension_importance(importance: pd.DataFrame) -> pd.DataFrame:

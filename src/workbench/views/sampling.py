@@ -5,8 +5,12 @@ Chinese headers and labels, because the readers are the bureau's analysts and le
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
+from workbench import contract
+from workbench.config import labels
 from workbench.sampling.plan import Plan
 
 
@@ -14,20 +18,25 @@ def _pct(x) -> str:
     return f"{100 * float(x):.4g}%"
 
 
+def _entity_types(codes) -> str:
+    """Contract codes of entity types in Chinese (individual_business → 个体工商户)."""
+    return "、".join(contract.code_label("entity_type", c) for c in codes)
+
+
 def plan_table(plan: Plan) -> pd.DataFrame:
-    """The plan's main fields, one per row (never the seed's value)."""
+    """The plan's main fields, one per row (never the seed's value), in Chinese."""
     pop = plan.population
     scope = []
     if pop.entity_types:
-        scope.append("主体类型：" + "、".join(pop.entity_types))
+        scope.append("主体类型：" + _entity_types(pop.entity_types))
     if pop.exclude_entity_types:
-        scope.append("不含主体类型：" + "、".join(pop.exclude_entity_types))
+        scope.append("不含主体类型：" + _entity_types(pop.exclude_entity_types))
     if pop.industry_sections:
         scope.append("行业门类：" + "、".join(pop.industry_sections))
     if pop.regions:
         scope.append("行政区划：" + "、".join(pop.regions))
     if pop.domain:
-        scope.append("专业领域：" + pop.domain)
+        scope.append("专业领域：" + labels.family_name(pop.domain))
     ratios = "；".join(
         f"{g} {_pct(r.ratio)}"
         + (f"（至少{r.min}户）" if r.min else "")
@@ -82,6 +91,34 @@ STRATA_HEADERS = {
 }
 
 
+#: How each column of :func:`strata_view` and :func:`budget_view` is shown: households
+#: whole, expected findings to one decimal, shares as percentages, π to four digits.
+FORMATS = {
+    **{
+        h: "{:,.0f}"
+        for h in (
+            "范围内户数",
+            "近期已查（排除）",
+            "未触发（不抽）",
+            "抽样框户数 N",
+            "抽取户数 n",
+            "等量随机抽取户数",
+            "抽样框户数",
+            "建议抽取户数",
+            "等量随机户数",
+        )
+    },
+    **{h: "{:,.1f}" for h in ("预期发现问题数", "等量随机预期发现数")},
+    **{h: "{:.2%}" for h in ("计划比例", "预期发现率", "比例下限", "比例上限", "建议比例")},
+    "入样概率 π": "{:.4g}",
+}
+
+
+def formats(table: pd.DataFrame) -> dict[str, str]:
+    """The :data:`FORMATS` of the columns ``table`` has (for ``escaped_table``)."""
+    return {c: f for c, f in FORMATS.items() if c in table.columns}
+
+
 def strata_view(strata: pd.DataFrame) -> pd.DataFrame:
     """Strata with Chinese headers and a total row."""
     table = strata.copy()
@@ -107,14 +144,34 @@ def strata_view(strata: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=STRATA_HEADERS)
 
 
+#: The draw's warnings (recorded in English in draw.json, whose bytes a replay compares),
+#: as the page says them in Chinese.
+_WARNINGS_ZH = (
+    (
+        re.compile(
+            r"department (.+): no inspector of the register \(执法检查人员名录库\) belongs to it"
+        ),
+        "检查部门“{0}”在执法检查人员名录库中没有在岗执法人员",
+    ),
+)
+
+
+def _warning_zh(text: str) -> str:
+    for pattern, zh in _WARNINGS_ZH:
+        match = pattern.fullmatch(str(text))
+        if match:
+            return zh.format(*match.groups())
+    return str(text)
+
+
 def headline(draw: dict) -> str:
     """One paragraph (Markdown) on what was drawn and what it should find."""
     c = draw["counts"]
     ours, uniform = draw["expected_findings"], draw["uniform_expected_findings"]
     lift = f"，是等量随机抽取（{uniform:.1f}）的 {ours / uniform:.2f} 倍" if uniform else ""
-    notes = "".join(f"\n\n> 注意：{w}" for w in draw.get("warnings", []))
+    notes = "".join(f"\n\n> 注意：{_warning_zh(w)}" for w in draw.get("warnings", []))
     return (
-        f"**{draw['title']}**（{draw['plan_id']}，{draw['month']}）："
+        f"**{draw['title']}**（{draw['month']}）："
         f"范围内 {c['population']:,} 户，"
         f"近期已查排除 {c['excluded']:,} 户，未触发不抽 {c['not_triggered']:,} 户，抽样框 "
         f"{c['eligible']:,} 户；抽取 {c['drawn_enterprises']:,} 户、任务 {c['tasks']:,} 项。"

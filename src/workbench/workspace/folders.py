@@ -362,6 +362,30 @@ class GradeFolder(Folder):
         return self.read_parquet("grades", **kwargs)
 
 
+class ExtractFolder(Folder):
+    """``data/sharing/<YYYY-MM>/<department>/``: one department's signed extract (internal).
+
+    Written by :mod:`workbench.sharing`: the enterprises of the department's domain with
+    the columns it may receive, a manifest of every file signed with the bureau's Ed25519
+    key (``manifest.sig``), and the bureau's public key to check it with.
+    """
+
+    KIND = "department extract"
+    MARKER = "manifest.json"
+    FILES = {
+        "csv": "extract.csv",
+        "parquet": "extract.parquet",
+        "readme": "README.txt",
+        "public_key": "bureau_public_key.pem",
+        "manifest": "manifest.json",
+        "signature": "manifest.sig",
+    }
+
+    def exists(self) -> bool:
+        """An extract is complete when it has its manifest and its signature."""
+        return super().exists() and self.file("signature").is_file()
+
+
 class PlanFolder(Folder):
     """``data/sampling/<YYYY-MM>/<plan>/``: one drawn plan (internal) and its public notice."""
 
@@ -620,6 +644,20 @@ class Workspace:
     def health(self) -> MonthlyCollection[HealthFolder]:
         """``data/health/<YYYY-MM>/``."""
         return MonthlyCollection(self.data / "health", HealthFolder)
+
+    @property
+    def sharing(self) -> Path:
+        """``data/sharing/``: department extracts (``<YYYY-MM>/<department>/``), the register."""
+        return self.data / "sharing"
+
+    def extract(self, month: str, department: str) -> ExtractFolder:
+        """The default folder of one department's extract of one month."""
+        return ExtractFolder(self.sharing / month / department)
+
+    @property
+    def sharing_register(self) -> Path:
+        """``data/sharing/register.csv``: the access register (访问登记) of every extract."""
+        return self.sharing / "register.csv"
 
     @property
     def report_months(self) -> MonthlyCollection[ReportFolder]:

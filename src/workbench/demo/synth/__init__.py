@@ -29,13 +29,21 @@ from .ceiling import GENERATOR_FILE
 from .errors import inject_errors
 from .profile import CityProfile, cut_history
 from .register import build_register
+from .shards import SHARD_SIZE, write_sharded
 from .tables import build_tables, truth_tables
 from .timeline import Timeline
 from .truthdoc import render_truth_readme
 from .world import simulate
 from .writer import write_clean, write_messy, write_parquet
 
-__all__ = ["DEFAULT_END", "DEFAULT_SEED", "CityProfile", "CitySummary", "generate_city"]
+__all__ = [
+    "DEFAULT_END",
+    "DEFAULT_SEED",
+    "SHARD_SIZE",
+    "CityProfile",
+    "CitySummary",
+    "generate_city",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,7 @@ def generate_city(
     messy: bool = False,
     errors: float = 0.0,
     profile: CityProfile | None = None,
+    shard_size: int = SHARD_SIZE,
 ) -> CitySummary:
     """Generate a synthetic city and write it to ``out_dir`` atomically.
 
@@ -100,6 +109,10 @@ def generate_city(
             loader must give in ``_truth/injected_errors.csv``. 0 writes a clean city.
         profile: a city unlike the demo (:class:`CityProfile`: another prefecture,
             industry mix or risk structure, a shorter exported history, absent tables).
+        shard_size: a city with more entities is simulated and written in shards of at
+            most this many (:mod:`.shards`), so that memory stays that of one shard; a
+            city of one shard is written exactly as before. Sharded cities are clean
+            (no ``messy``, no ``errors``).
 
     Returns:
         A :class:`CitySummary` with row counts per table.
@@ -109,12 +122,21 @@ def generate_city(
     if entities > 10**7:
         raise ValueError("entities must be at most 10,000,000 (serial numbers are 8 digits)")
     profile = profile or CityProfile()
+    if shard_size < 100:
+        raise ValueError("shard_size must be at least 100")
+    if entities > shard_size and (messy or errors):
+        raise ValueError(
+            f"a city of more than {shard_size:,} entities is written in shards, clean only: "
+            "drop messy/errors or raise shard_size"
+        )
     started = time.perf_counter()
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tl = Timeline.build(end, months)
     end = str(end)
 
+    if entities > shard_size:
+        return _generate_sharded(out, entities, months, seed, end, tl, profile, shard_size, started)
     log.info("synth: register of %d entities", entities)
     reg = build_register(entities, seed, tl, profile)
     log.info("synth: simulating %d months", tl.n)
@@ -166,6 +188,53 @@ def generate_city(
         end=end,
         messy=messy,
         errors=len(injected),
+        rows=rows,
+        files=files,
+        seconds=round(time.perf_counter() - started, 2),
+        profile=profile,
+    )
+    log.info("synth: %s", summary)
+    return summary
+
+
+def _generate_sharded(
+    out: Path,
+    entities: int,
+    months: int,
+    seed: int,
+    end: str,
+    tl: Timeline,
+    profile: CityProfile,
+    shard_size: int,
+    started: float,
+) -> CitySummary:
+    """:func:`generate_city` for a city of several shards (see :mod:`.shards`)."""
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        tdir = tmp / TRUTH_DIR
+        tdir.mkdir()
+        files, rows, readme = write_sharded(tmp, tdir, entities, shard_size, seed, tl, end, profile)
+        inject_errors(tmp, files, 0.0, seed, end).to_csv(
+            tdir / "injected_errors.csv", index=False, lineterminator="\n"
+        )
+        (tdir / "README.md").write_text(readme, encoding="utf-8")
+        generator = {"entities": entities, "months": months, "seed": seed, "end": end}
+        if not profile.is_default:
+            generator["profile"] = profile.to_dict()
+        generator["shard_size"] = shard_size
+        (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    summary = CitySummary(
+        out_dir=out,
+        entities=entities,
+        months=months,
+        seed=seed,
+        end=end,
+        messy=False,
         rows=rows,
         files=files,
         seconds=round(time.perf_counter() - started, 2),

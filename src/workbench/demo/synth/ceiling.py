@@ -78,6 +78,11 @@ def generator_params(truth_dir: str | Path) -> dict:
     path = truth / GENERATOR_FILE
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("shard_size"):  # the ceiling re-runs one simulation, not shards
+            raise ValueError(
+                f"{truth}: the city was generated in shards of {data['shard_size']:,} "
+                "entities; its ceiling is not computed (generate a city of one shard)"
+            )
         params = {k: data[k] for k in ("entities", "months", "seed", "end")}
         if data.get("profile"):
             params["profile"] = data["profile"]

@@ -62,6 +62,8 @@ class Register:
     cluster_effect: np.ndarray  # per person
     place: Place = PLACES["pingdingshan"]
     risk: RiskStructure = RISKS["default"]
+    serials: np.ndarray | None = None  # the codes' serial numbers (shards avoid them)
+    person_digits: np.ndarray | None = None  # digits of the legal-representative keys
 
     @property
     def section(self) -> np.ndarray:
@@ -108,6 +110,25 @@ def _distinct(rng: np.random.Generator, high: int, k: int) -> np.ndarray:
     while len(vals) < k:  # pragma: no cover - only when high is close to k
         vals = np.unique(np.concatenate([vals, rng.integers(0, high, k)]))
     return rng.permutation(vals)[:k]
+
+
+def _redraw(
+    rng: np.random.Generator, values: np.ndarray, taken: np.ndarray, low: int, high: int
+) -> np.ndarray:
+    """``values`` with those in ``taken`` (or repeated) replaced by fresh distinct draws."""
+    values = values.copy()
+    while True:
+        bad = np.flatnonzero(np.isin(values, taken) | _repeated(values))
+        if not len(bad):
+            return values
+        values[bad] = rng.integers(low, high, len(bad))
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """True for every occurrence of a value after its first."""
+    first = np.zeros(len(values), dtype=bool)
+    first[np.unique(values, return_index=True)[1]] = True
+    return ~first
 
 
 def _pick(rng: np.random.Generator, options: np.ndarray, n: int) -> np.ndarray:
@@ -207,12 +228,20 @@ def _addresses(rng, county_idx, place: Place) -> np.ndarray:
 
 
 def build_register(
-    n: int, seed: int, timeline: Timeline, profile: CityProfile | None = None
+    n: int,
+    seed: int,
+    timeline: Timeline,
+    profile: CityProfile | None = None,
+    avoid: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Register:
     """Draw the register of ``n`` entities and their static hidden risk.
 
     ``profile`` changes the place, the industry mix and the risk structure (default: the
-    demo city, draw for draw).
+    demo city, draw for draw). ``avoid`` (serial numbers, legal-representative key
+    digits) are already taken by earlier shards of the same city: codes and keys that
+    collide with them are drawn again from a stream of their own, so that a city written
+    in shards keeps every USCC and every person distinct (none given: draw for draw as
+    before).
     """
     profile = profile or CityProfile()
     place, risk = profile.where, profile.risk_structure
@@ -268,10 +297,14 @@ def build_register(
     n_person = int(person.max()) + 1
     cluster_size = np.bincount(person, minlength=n_person)[person]
     key_digits = _distinct(rng, 9 * 10**8, n_person) + 10**8
+    if avoid is not None:
+        key_digits = _redraw(child_rng(seed, "register:keys"), key_digits, avoid[1], 10**8, 10**9)
     person_key = np.char.add("P", key_digits.astype(str)).astype(object)[person]
 
     # codes: region = county, category by type, distinct serials
     serial_vals = _distinct(rng, 10**8, n)
+    if avoid is not None:
+        serial_vals = _redraw(child_rng(seed, "register:serials"), serial_vals, avoid[0], 0, 10**8)
     category = np.array([contract.USCC_CATEGORY[t] for t in TYPE_CODES])[type_idx]
     region = np.array([c[0] for c in place.counties])[county_idx]
     codes = uscc.make_codes(category, region, serial_vals)
@@ -338,4 +371,6 @@ def build_register(
         cluster_effect=cluster_effect,
         place=place,
         risk=risk,
+        serials=serial_vals,
+        person_digits=key_digits,
     )

@@ -233,15 +233,19 @@ _LOOP_NAMES = (
 STATE = frozenset(_LOOP_NAMES) | {"stationary", "trend_notes"}
 
 
-def simulate(reg: Register, tl: Timeline, seed: int) -> World:
-    """Run the city month by month."""
-    state = initial_state(reg, tl, seed)
+def simulate(reg: Register, tl: Timeline, seed: int, trend_seed: int | None = None) -> World:
+    """Run the city month by month (``trend_seed``: the city's, when this is one shard)."""
+    state = initial_state(reg, tl, seed, trend_seed)
     advance(state, tl.n)
     return to_world(state)
 
 
-def initial_state(reg: Register, tl: Timeline, seed: int) -> dict:
-    """Everything the monthly loop carries, before January 2014 (see :func:`advance`)."""
+def initial_state(reg: Register, tl: Timeline, seed: int, trend_seed: int | None = None) -> dict:
+    """Everything the monthly loop carries, before January 2014 (see :func:`advance`).
+
+    ``trend_seed`` draws the sections' trends and shocks: the economy every shard of a
+    city shares (default: ``seed``).
+    """
     n = reg.n
     rng_state = child_rng(seed, "dynamics")
     rng_insp = child_rng(seed, "inspections")
@@ -252,7 +256,7 @@ def initial_state(reg: Register, tl: Timeline, seed: int) -> dict:
     rng_jud = child_rng(seed, "judicial")
     rng_chg = child_rng(seed, "changes")
     rng_exit = child_rng(seed, "exits")
-    trend, trend_notes = _trend(child_rng(seed, "trend"), tl)
+    trend, trend_notes = _trend(child_rng(seed if trend_seed is None else trend_seed, "trend"), tl)
     sink = _Sink()
 
     individual = reg.type_idx == IND["individual_business"]

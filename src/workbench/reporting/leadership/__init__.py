@@ -135,8 +135,11 @@ h3 { font-size: 16px; margin: 18px 0 6px; break-after: avoid; page-break-after: 
 .card .label { color: #52606d; font-size: 12.5px; }
 .card .value { font-size: 22px; font-weight: 700; line-height: 1.3; }
 .card .note { font-size: 11.5px; color: #7b8794; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 8px 0 14px; }
-tr, img, table.keep { break-inside: avoid; page-break-inside: avoid; }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 8px 0 14px;
+        break-inside: avoid; page-break-inside: avoid; }
+thead { display: table-header-group; }
+tr, img { break-inside: avoid; page-break-inside: avoid; }
+p.lead { break-after: avoid; page-break-after: avoid; }
 table.narrow { width: auto; min-width: 45%; }
 th, td { border: 1px solid #d5dbe1; padding: 4px 6px; text-align: right; }
 th { background: #eef2f6; text-align: center; font-weight: 600; }
@@ -153,8 +156,7 @@ figcaption { font-size: 12px; color: #52606d; }
 footer { margin-top: 28px; border-top: 1px solid #d5dbe1; color: #7b8794; font-size: 11.5px; }
 @media print {
   body { max-width: none; padding: 0; font-size: 12px; }
-  section { break-before: page; page-break-before: always; }
-  section#overview { break-before: avoid; page-break-before: avoid; }
+  h2 { margin-top: 22px; }
   .card .value { font-size: 19px; }
 }
 """.replace("FONTS", FONT_STACK)

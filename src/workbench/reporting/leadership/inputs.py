@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import workspace
+from workbench.config import labels as config_labels
 from workbench.errors import NotReadyError
 from workbench.grading.migration import high_risk_grades
 from workbench.scoring.grades import wilson_interval
@@ -156,6 +157,12 @@ class PlanResults:
     summary: dict
     reconciliation: dict
     strata: pd.DataFrame | None
+    title: str = ""  # 计划名称 as recorded at the draw (draw.json), else the configured plan's
+
+    @property
+    def name(self) -> str:
+        """What the page calls the plan: its Chinese title, never only its id."""
+        return config_labels.plan_title(self.plan_id, self.title or None)
 
 
 @dataclass
@@ -192,6 +199,15 @@ class MonthInputs:
         if not labels and self.distribution is not None and "label" in self.distribution:
             labels = dict(zip(self.distribution["grade"], self.distribution["label"], strict=True))
         return {str(k): str(v) for k, v in labels.items()}
+
+    @property
+    def model_label(self) -> str:
+        """The grading model in Chinese (通用型信用风险评分模型), from its family's catalog."""
+        summary = self.grade_summary or {}
+        family = summary.get("family") or str(
+            (summary.get("model") or {}).get("name", "")
+        ).removeprefix("workbench-")
+        return config_labels.model_label(family) if family else "—"
 
     @property
     def high_risk_grades(self) -> list[str]:
@@ -244,6 +260,7 @@ def load_inputs(month: str) -> MonthInputs:
                 summary=_flatten(evaluation.maybe_json("summary") or {}),
                 reconciliation=evaluation.maybe_json("reconciliation") or {},
                 strata=plan.maybe_csv("strata"),
+                title=str((plan.maybe_json("draw") or {}).get("title") or ""),
             )
         )
     return inputs

@@ -51,6 +51,16 @@ def pct(value: object, digits: int = 1) -> str:
     return f"{float(value) * 100:.{digits}f}%"
 
 
+def psi_text(value: float | None) -> str:
+    """A PSI with three decimals, '< 0.001' below that ('—' when absent).
+
+    A PSI of 0.0004 printed as '0.000' reads as 'no change measured at all'.
+    """
+    if value is None or not np.isfinite(float(value)):
+        return "—"
+    return "< 0.001" if abs(float(value)) < 0.001 else f"{float(value):.3f}"
+
+
 def ci(low: float | None, high: float | None, fmt=pct) -> str:
     """'（95% 区间 a–b）', or nothing when the interval is unknown."""
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)):
@@ -80,13 +90,10 @@ def nodata(what: str, *paths: Path) -> str:
 def html_table(frame: pd.DataFrame, text_columns: tuple[str, ...] = ()) -> str:
     """A table of already formatted cells; numbers right-aligned, ``text_columns`` left.
 
-    Tables of a few rows are kept on one printed page; narrow ones do not stretch.
+    Printed, a table moves to the next page rather than split (the page's CSS); narrow
+    ones do not stretch.
     """
-    classes = []
-    if len(frame) <= 15:
-        classes.append("keep")
-    if len(frame.columns) <= 2:
-        classes.append("narrow")
+    classes = ["narrow"] if len(frame.columns) <= 2 else []
     head = "".join(
         f'<th class="{"text" if c in text_columns else ""}">{esc(c)}</th>' for c in frame.columns
     )

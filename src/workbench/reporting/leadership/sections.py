@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import workspace
+from workbench.config import labels as config_labels
 from workbench.reporting.leadership.inputs import (
     OVERALL,
     PSI_ALERT,
@@ -41,6 +42,7 @@ from workbench.reporting.leadership.markup import (
     nodata,
     num,
     pct,
+    psi_text,
     region_label,
 )
 from workbench.views.evaluation import captured_note
@@ -78,9 +80,10 @@ def grades_section(inputs: MonthInputs) -> str:
         return nodata("本月尚无信用风险分类结果", folder.file("summary"))
     summary, codes, labels = inputs.grade_summary or {}, inputs.grade_codes, inputs.grade_labels
     model, scheme = summary.get("model") or {}, summary.get("scheme") or {}
+    scheme_name = scheme.get("name") or config_labels.scheme_name(scheme.get("id", "—"))
     parts = [
-        f'<p class="meta">分类方案：{esc(scheme.get("name") or scheme.get("id", "—"))}；'
-        f"评分模型：{esc(model.get('name', '—'))} 第 {esc(model.get('version', '—'))} 版；"
+        f'<p class="meta">分类方案：{esc(scheme_name)}；'
+        f"评分模型：{esc(inputs.model_label)} 第 {esc(model.get('version', '—'))} 版；"
         f"基准日：{esc(summary.get('snapshot', inputs.month))}。</p>"
     ]
     dist = inputs.distribution
@@ -169,7 +172,7 @@ def _migration_html(inputs: MonthInputs) -> str:
             )
         rows.append(f'<tr><th class="text">{esc(label)}</th>{"".join(cells)}</tr>')
     table = (
-        f'<table class="keep"><thead><tr><th class="text">上月等级</th>{head}</tr></thead>'
+        f'<table><thead><tr><th class="text">上月等级</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     text = (
@@ -186,7 +189,9 @@ def _overrides_html(inputs: MonthInputs) -> str:
     if table is not None and {"rule", "moved"} <= set(table.columns):
         moved = table[table["moved"] > 0]
         if len(moved):
-            described = moved["description"] if "description" in moved else moved["rule"]
+            described = moved["rule"].astype(str).map(config_labels.rule_label)
+            if "description" in moved:
+                described = moved["description"].where(moved["description"].notna(), described)
             parts.append("<h3>定性判定调整（汇总）</h3>")
             parts.append(
                 html_table(
@@ -217,7 +222,7 @@ def sampling_section(inputs: MonthInputs) -> str:
 
 
 def _plan_html(inputs: MonthInputs, plan: PlanResults) -> str:
-    parts = [f"<h3>抽查计划 {esc(plan.plan_id)}</h3>"]
+    parts = [f"<h3>抽查计划：{esc(plan.name)}</h3>"]
     if plan.strata is not None:
         parts.append(_design_table(plan.strata))
     per_grade = plan.per_grade
@@ -262,7 +267,7 @@ def _design_table(strata: pd.DataFrame) -> str:
     if {"population", "drawn"} <= set(design):
         ratio = design["drawn"] / design["population"].where(design["population"] > 0)
         shown["抽取比例（占名录）"] = ratio.map(lambda v: pct(v, 2)).to_numpy()
-    return "<p>抽查设计（各等级的抽查名录与抽取比例）：</p>" + html_table(
+    return '<p class="lead">抽查设计（各等级的抽查名录与抽取比例）：</p>' + html_table(
         shown, text_columns=("等级",)
     )
 
@@ -334,7 +339,7 @@ def _per_grade_figure(per_grade: pd.DataFrame, overview: dict) -> str:
     high = frame.get("hit_high", frame["hit_rate"]).astype(float).to_numpy()
     fig, ax = new_figure(7.5, 3.4)
     x = np.arange(len(frame))
-    ax.bar(x, rate * 100, color=grade_colors(len(frame)), alpha=0.85, label="检出率")
+    ax.bar(x, rate * 100, color=grade_colors(len(frame)), alpha=0.85)  # grades on the axis
     ax.errorbar(
         x,
         rate * 100,
@@ -356,7 +361,8 @@ def _per_grade_figure(per_grade: pd.DataFrame, overview: dict) -> str:
     ax.set_xticks(x, [f"{g} 类" for g in frame["grade"].astype(str)])
     ax.set_ylabel("检出率（%）")
     ax.set_title("各等级检出率与抽查名录全体对比")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.margins(y=0.12)  # the legend sits below the axes: it never covers a bar's interval
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=3)
     return inline_figure(
         fig,
         "柱：各等级检出率及 95% 区间；虚线及灰带：抽查名录（本计划可抽取的企业）全体检出率的"
@@ -528,8 +534,8 @@ def health_section(inputs: MonthInputs) -> str:
     else:
         score, grades = score_psi(psi), grade_psi(psi)
         parts.append(
-            f"<p>与上月相比，评分 PSI <b>{'—' if score is None else f'{score:.3f}'}</b>"
-            f"（{psi_status(score)}），等级分布 PSI <b>{'—' if grades is None else f'{grades:.3f}'}"
+            f"<p>与上月相比，评分 PSI <b>{psi_text(score)}</b>"
+            f"（{psi_status(score)}），等级分布 PSI <b>{psi_text(grades)}"
             f"</b>（{psi_status(grades)}）。判读：PSI &lt; {PSI_WATCH} 稳定；{PSI_WATCH}–"
             f"{PSI_ALERT} 需关注；≥ {PSI_ALERT} 显著变化，需复核或重新训练模型。</p>"
         )
@@ -582,7 +588,7 @@ def _indicator_psi_html(indicators: pd.DataFrame) -> str:
         table = pd.DataFrame(
             {
                 "指标": watched["label"],
-                "PSI": watched["psi"].map(lambda v: f"{v:.3f}"),
+                "PSI": watched["psi"].map(psi_text),
                 "判读": watched["psi"].map(psi_status),
             }
         )

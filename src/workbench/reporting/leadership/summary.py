@@ -23,7 +23,15 @@ from workbench.reporting.leadership.inputs import (
     psi_status,
     score_psi,
 )
-from workbench.reporting.leadership.markup import INSUFFICIENT, ci, esc, expected, num, pct
+from workbench.reporting.leadership.markup import (
+    INSUFFICIENT,
+    ci,
+    esc,
+    expected,
+    num,
+    pct,
+    psi_text,
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def key_figures(inputs: MonthInputs) -> list[KeyFigure]:
     figures.append(
         KeyFigure(
             "评分稳定性 PSI",
-            f"{psi_value:.3f}" if psi_value is not None else "—",
+            psi_text(psi_value),
             psi_status(psi_value) if psi_value is not None else (FIRST_MONTH if first else ""),
         )
     )
@@ -175,7 +183,7 @@ def _conclusions(inputs: MonthInputs) -> list[str]:
     if psi_value is not None:
         css = dict(zip(PSI_LEVELS, ("good", "warn", "bad"), strict=True))[psi_status(psi_value)]
         points.append(
-            f'评分分布与上月相比 PSI = {psi_value:.3f}，<span class="{css}">'
+            f'评分分布与上月相比 PSI {psi_text(psi_value)}，<span class="{css}">'
             f"{psi_status(psi_value)}</span>"
             f"（{PSI_WATCH} 以下稳定，{PSI_ALERT} 及以上需复核模型）。"
         )
@@ -188,9 +196,9 @@ def plan_sentence(plan) -> str:
     """One plan's result in a sentence: finding rate, the uniform draw, the lift."""
     o = plan_overview(plan)
     if o["hit"] is None:
-        return f"抽查计划 {esc(plan.plan_id)} 尚无检查结果。"
+        return f"抽查计划“{esc(plan.name)}”尚无检查结果。"
     text = (
-        f"抽查计划 {esc(plan.plan_id)}：检查 {num(o['inspected'])} 户，发现问题 "
+        f"抽查计划“{esc(plan.name)}”：检查 {num(o['inspected'])} 户，发现问题 "
         f"{num(o['found'])} 户，检出率 {pct(o['hit'])}{ci(o['hit_low'], o['hit_high'])}"
     )
     if o["uniform_found"] is not None:
