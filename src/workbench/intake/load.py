@@ -635,7 +635,7 @@ def validate_table(
     table: Table,
     raw: pd.DataFrame,
     snapshot: pd.Timestamp,
-    register: pa.Array | None = None,
+    register: pa.Array | CodeSet | None = None,
     inspector_ids: set[str] | None = None,
     keys_seen: KeyMemory | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -750,7 +750,12 @@ def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
     if table.name == "enterprises":
         facts["check_ok"] = result.check_ok | ~result.well_formed
     elif col.name == "uscc" and register is not None:
-        known = pc.is_in(pa.array(norm), value_set=register).to_numpy(zero_copy_only=False)
+        values = pa.array(norm)
+        known = (
+            register.isin(values)
+            if isinstance(register, CodeSet)
+            else pc.is_in(values, value_set=register).to_numpy(zero_copy_only=False)
+        )
         facts["attributed"] = known
         checks.add("uscc_check_digit", bad_check & ~known, message)
         checks.add(
@@ -798,6 +803,38 @@ def _check_keys(
     keys = frame.loc[dup, list(table.key)].astype(str)
     text = keys.iloc[:, 0].str.cat([keys[c] for c in keys.columns[1:]], sep="|")
     checks.add(reason, dup, ("key " + "+".join(table.key) + "=" + text).reindex(frame.index))
+
+
+class CodeSet:
+    """The register's codes, sorted once, for exact membership tests batch after batch.
+
+    ``pc.is_in`` builds a hash table of its value set on every call: a province's register
+    (10⁷ codes) would be hashed again for each of a hundred batches. Codes are 18 ASCII
+    characters, so they sort as fixed-width bytes and a binary search finds them.
+    """
+
+    WIDTH = 18
+
+    def __init__(self, codes: pa.Array | pa.ChunkedArray) -> None:
+        self.codes = codes
+        self.sorted: np.ndarray | None = None
+        fixed = pc.and_(pc.equal(pc.utf8_length(codes), self.WIDTH), pc.string_is_ascii(codes))
+        if len(codes) and pc.all(fixed).as_py():
+            self.sorted = np.sort(np.array(codes.to_numpy(zero_copy_only=False), dtype="S18"))
+
+    def isin(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """True where a value is one of the codes (missing values are not)."""
+        if self.sorted is None:
+            return pc.is_in(values, value_set=self.codes).to_numpy(zero_copy_only=False)
+        fixed = pc.and_(pc.equal(pc.utf8_length(values), self.WIDTH), pc.string_is_ascii(values))
+        fixed = fixed.fill_null(False).to_numpy(zero_copy_only=False)
+        out = np.zeros(len(values), dtype=bool)
+        if fixed.any():
+            picked = pc.filter(values, pa.array(fixed)).to_numpy(zero_copy_only=False)
+            wanted = np.array(picked, dtype="S18")
+            pos = np.minimum(np.searchsorted(self.sorted, wanted), len(self.sorted) - 1)
+            out[fixed] = self.sorted[pos] == wanted
+        return out
 
 
 class KeyMemory:
@@ -1108,6 +1145,8 @@ def load_folder(
         if name == "enterprises":
             _check_register(result)
             register = result.codes()
+            if stage is not None:  # many batches may test membership: sort the codes once
+                register = CodeSet(register)
         elif name == "inspectors":
             frame = (
                 result.accepted
