@@ -49,3 +49,16 @@ def test_every_module_of_a_sub_package_is_named_in_its_entry():
             if not re.search(rf"\b{re.escape(stem)}\b", tree.get(package.name, "")):
                 missing.append(f"{package.name}/{stem}")
     assert not missing, missing
+
+
+def test_every_repository_path_the_readme_names_exists():
+    """A path in backticks (`src/…`, `tests/…`, `docs/…`, …) names a file that is there."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:src|tests|bench|docs|notebooks)/[^`\s]*)`", text))
+    missing = []
+    for path in sorted(named):
+        if "<" in path or "*" in path:  # a pattern, not a file
+            continue
+        if not (ROOT / path.split("::", 1)[0]).exists():
+            missing.append(path)
+    assert not missing, missing
