@@ -282,28 +282,14 @@ def flow_scorecardpy(X, y, categorical):
 
 
 def flow_toad(X, y, categorical):
-    import toad
-    from bench_scorecard_libs import _toad_frame
+    from bench_scorecard_libs import _toad_frame, toad_card
 
     data = _toad_frame(X, categorical)
     data["target"] = y
-    selected = toad.selection.select(data, target="target", empty=0.5, iv=0.02, corr=0.7)
-    combiner = toad.transform.Combiner()
-    combiner.fit(selected, y="target", method="chi", min_samples=0.05)
-    binned = combiner.transform(selected)
-    woe = toad.transform.WOETransformer()
-    woe_data = woe.fit_transform(binned, binned["target"], exclude=["target"])
-    final = toad.selection.stepwise(
-        woe_data, target="target", estimator="ols", direction="both", criterion="aic"
-    )
-    columns = [c for c in final.columns if c != "target"]
-    card = toad.ScoreCard(
-        combiner=combiner, transer=woe, C=0.1, base_score=600, base_odds=50, pdo=20
-    )
-    card.fit(final[columns], final["target"])
-    return (lambda rows: -np.asarray(card.predict(_toad_frame(rows, categorical)), float)), len(
-        columns
-    )
+    card, n_columns = toad_card(data)
+    return (
+        lambda rows: -np.asarray(card.predict(_toad_frame(rows, categorical)), float)
+    ), n_columns
 
 
 FLOWS = {

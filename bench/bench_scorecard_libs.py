@@ -142,31 +142,33 @@ def _toad_frame(rows: pd.DataFrame, categorical) -> pd.DataFrame:
     return out
 
 
-def flow_toad(train, valid, names, categorical, monotonic, n_rows):
-    """toad's README flow."""
+def toad_card(data):
+    """toad's README flow on a frame with a ``target`` column: the card and its variables."""
     import toad
 
+    selected = toad.selection.select(data, target="target", empty=0.5, iv=0.02, corr=0.7)
+    combiner = toad.transform.Combiner()
+    combiner.fit(selected, y="target", method="chi", min_samples=0.05)
+    binned = combiner.transform(selected)
+    woe = toad.transform.WOETransformer()
+    woe_data = woe.fit_transform(binned, binned["target"], exclude=["target"])
+    final = toad.selection.stepwise(
+        woe_data, target="target", estimator="ols", direction="both", criterion="aic"
+    )
+    columns = [c for c in final.columns if c != "target"]
+    card = toad.ScoreCard(
+        combiner=combiner, transer=woe, C=0.1, base_score=600, base_odds=50, pdo=20
+    )
+    card.fit(final[columns], final["target"])
+    return card, len(columns)
+
+
+def flow_toad(train, valid, names, categorical, monotonic, n_rows):
+    """toad's README flow."""
     data = _toad_frame(train[names], categorical)
     data["target"] = train["label"].astype(int).to_numpy()
 
-    def fit():
-        selected = toad.selection.select(data, target="target", empty=0.5, iv=0.02, corr=0.7)
-        combiner = toad.transform.Combiner()
-        combiner.fit(selected, y="target", method="chi", min_samples=0.05)
-        binned = combiner.transform(selected)
-        woe = toad.transform.WOETransformer()
-        woe_data = woe.fit_transform(binned, binned["target"], exclude=["target"])
-        final = toad.selection.stepwise(
-            woe_data, target="target", estimator="ols", direction="both", criterion="aic"
-        )
-        columns = [c for c in final.columns if c != "target"]
-        card = toad.ScoreCard(
-            combiner=combiner, transer=woe, C=0.1, base_score=600, base_odds=50, pdo=20
-        )
-        card.fit(final[columns], final["target"])
-        return card, len(columns)
-
-    (card, n_features), fit_s = _timed(fit)
+    (card, n_features), fit_s = _timed(lambda: toad_card(data))
     risk = -np.asarray(card.predict(_toad_frame(valid[names], categorical)), dtype=float)
     big = _toad_frame(_repeat(valid[names], n_rows), categorical)
     _, score_s = _timed(lambda: card.predict(big))

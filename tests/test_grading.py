@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import PERMISSIVE_GATES
 from workbench import cli, governance
 from workbench import workspace as wb_workspace
 from workbench.indicators import load_catalog
@@ -31,10 +32,6 @@ pytestmark = [
         "ignore:.*Any type hint is inferred as AnyType:UserWarning:mlflow.types.type_hints"
     ),
 ]
-
-PERMISSIVE_GATES = (
-    "auc_min: 0.5\nks_min: 0.0\npsi_max: 1.0\ngrades_monotone: false\nmax_missing_share: 1.0\n"
-)
 
 
 @pytest.fixture(scope="module")

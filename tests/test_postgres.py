@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import PERMISSIVE_GATES
 from workbench import cli, governance
 from workbench.workspace import integrity
 
@@ -33,9 +34,6 @@ pytestmark = [
         "ignore:.*Any type hint is inferred as AnyType:UserWarning:mlflow.types.type_hints"
     ),
 ]
-PERMISSIVE_GATES = (
-    "auc_min: 0.5\nks_min: 0.0\npsi_max: 1.0\ngrades_monotone: false\nmax_missing_share: 1.0\n"
-)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import PERMISSIVE_GATES
 from workbench import cli, governance
 from workbench.stages import grade as grading
 from workbench.workspace import integrity
@@ -27,9 +28,6 @@ pytestmark = [
     ),
 ]
 
-PERMISSIVE_GATES = (
-    "auc_min: 0.5\nks_min: 0.0\npsi_max: 1.0\ngrades_monotone: false\nmax_missing_share: 1.0\n"
-)
 #: Run metadata: which run made the file and when, not what it says about an enterprise.
 RUN_METADATA = ("run_id", "snapshot")
 

@@ -805,6 +805,15 @@ def _check_keys(
     checks.add(reason, dup, ("key " + "+".join(table.key) + "=" + text).reindex(frame.index))
 
 
+def _absent_columns(table: Table, mapping: dict) -> list[str]:
+    """Contract columns the file does not have (and the loader does not fill in)."""
+    return [
+        c.name
+        for c in table.columns
+        if c.name not in mapping.values() and (table.name, c.name) not in _FILLED_WHEN_ABSENT
+    ]
+
+
 class CodeSet:
     """The register's codes, sorted once, for exact membership tests batch after batch.
 
@@ -1017,11 +1026,7 @@ def stream_table(
         attributed=attributed if has_attribution else None,
         extra_columns=extras,
         check_digit_failures=check_failures,
-        absent_columns=[
-            c.name
-            for c in table.columns
-            if c.name not in mapping.values() and (table.name, c.name) not in _FILLED_WHEN_ABSENT
-        ],
+        absent_columns=_absent_columns(table, mapping),
         staged=staged,
         accepted_rows=accepted_rows,
         kept_codes=kept if table.name == "enterprises" else pc.unique(kept),
@@ -1072,11 +1077,7 @@ def load_table(
         quarantine=quarantine,
         rows_read=len(raw) + len(bad_lines),
         extra_columns=extras,
-        absent_columns=[
-            c.name
-            for c in table.columns
-            if c.name not in mapping.values() and (table.name, c.name) not in _FILLED_WHEN_ABSENT
-        ],
+        absent_columns=_absent_columns(table, mapping),
         sheets=sheets,
     )
     if "attributed" in facts:

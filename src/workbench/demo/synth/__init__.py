@@ -14,12 +14,14 @@ and truth tables), :mod:`.writer` (clean and messy files), :mod:`.truthdoc` (the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,9 +150,7 @@ def generate_city(
         tables = cut_history(tables, str(first.astype("datetime64[D]")))
     tables = {name: t for name, t in tables.items() if name not in profile.absent}
 
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.mkdir()
+    with _staged(out) as tmp:
         files = {}
         for name, table in tables.items():
             files[name] = (
@@ -171,15 +171,7 @@ def generate_city(
             ),
             encoding="utf-8",
         )
-        # what the world depends on (not messy/errors): lets the ceiling re-run the generator
-        generator = {"entities": entities, "months": months, "seed": seed, "end": end}
-        if not profile.is_default:
-            generator["profile"] = profile.to_dict()
-        (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_generator(tdir, entities, months, seed, end, profile)
     summary = CitySummary(
         out_dir=out,
         entities=entities,
@@ -209,9 +201,7 @@ def _generate_sharded(
     started: float,
 ) -> CitySummary:
     """:func:`generate_city` for a city of several shards (see :mod:`.shards`)."""
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        tmp.mkdir()
+    with _staged(out) as tmp:
         tdir = tmp / TRUTH_DIR
         tdir.mkdir()
         files, rows, readme = write_sharded(tmp, tdir, entities, shard_size, seed, tl, end, profile)
@@ -219,15 +209,7 @@ def _generate_sharded(
             tdir / "injected_errors.csv", index=False, lineterminator="\n"
         )
         (tdir / "README.md").write_text(readme, encoding="utf-8")
-        generator = {"entities": entities, "months": months, "seed": seed, "end": end}
-        if not profile.is_default:
-            generator["profile"] = profile.to_dict()
-        generator["shard_size"] = shard_size
-        (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_generator(tdir, entities, months, seed, end, profile, shard_size=shard_size)
     summary = CitySummary(
         out_dir=out,
         entities=entities,
@@ -242,6 +224,28 @@ def _generate_sharded(
     )
     log.info("synth: %s", summary)
     return summary
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A temporary sibling of ``out`` that replaces it on success and is removed on failure."""
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        yield tmp
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_generator(tdir: Path, entities, months, seed, end, profile, **extra) -> None:
+    """What the world depends on (not messy/errors): lets the ceiling re-run the generator."""
+    generator = {"entities": entities, "months": months, "seed": seed, "end": end}
+    if not profile.is_default:
+        generator["profile"] = profile.to_dict()
+    generator.update(extra)
+    (tdir / GENERATOR_FILE).write_text(json.dumps(generator, indent=2) + "\n", encoding="utf-8")
 
 
 def _swap(tmp: Path, out: Path) -> None:
