@@ -62,3 +62,19 @@ def test_every_repository_path_the_readme_names_exists():
         if not (ROOT / path.split("::", 1)[0]).exists():
             missing.append(path)
     assert not missing, missing
+
+
+def test_every_workbench_import_in_the_readme_resolves():
+    """Code the README shows (``from workbench.x import y``) imports as written."""
+    import importlib
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    imports = re.findall(r"^\s*from (workbench[\w.]*) import ([\w, ]+)$", text, re.MULTILINE)
+    assert imports, "the README shows no workbench import: update this test"
+    broken = []
+    for module, names in imports:
+        loaded = importlib.import_module(module)
+        broken += [
+            f"{module}.{n.strip()}" for n in names.split(",") if not hasattr(loaded, n.strip())
+        ]
+    assert not broken

@@ -263,7 +263,37 @@ def test_a_500_level_noise_column_does_not_move_german_credit():
     assert abs(np.mean(with_noise) - np.mean(plain)) < 0.005, (plain, with_noise)
 
 
+def test_a_variable_weak_alone_joins_when_it_helps_beside_the_others():
+    """German credit's instalment rate: not significant out of fold alone, a real term
+    beside the others (its cross-fitted WoE lowers the held-out log-loss)."""
+    X, y, categorical = _german_credit()
+    fitted = fit_scorecard(X, y, categorical=categorical)
+    table = fitted.iv_table.set_index("feature")
+    rate = "installment_rate_in_percentage_of_disposable_income"
+    assert rate in fitted.features
+    assert table.loc[rate, "note"].startswith("weak alone; beside the others +")
+    assert table.loc[rate, "decision"] == "selected"
+    assert 0 < table.loc[rate, "cross_iv"]  # it was judged out of fold first
+
+
 # ------------------------------------------------------------------------- grade schemes
+
+
+def test_a_collinear_drop_frees_its_place_for_the_next_candidate():
+    """x2 is strong alone only through x1 (its own effect is the other way): its
+    coefficient turns against its WoE and it goes; with room for two, x3 takes the place."""
+    rng = np.random.default_rng(7)
+    n = 20_000
+    x1, x3 = rng.normal(size=n), rng.normal(size=n)
+    x2 = x1 + 0.5 * rng.normal(size=n)
+    logit = -1.5 + 1.5 * x1 - 0.5 * x2 + 0.4 * x3
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"x1": x1, "x2": x2, "x3": x3})
+    card = fit_scorecard(X, y, options=ScorecardOptions(max_features=2))
+    decisions = card.iv_table.set_index("feature")["decision"]
+    assert sorted(card.features) == ["x1", "x3"]
+    assert decisions["x2"].startswith("coefficient against its own WoE")
+    assert decisions["x2"] != "selected" and decisions["x3"] == "selected"
 
 
 def test_presets_load():

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from workbench import contract
 
@@ -49,17 +50,52 @@ log = logging.getLogger(__name__)
 
 _SQL_TYPES = {"date": "DATE", "amount": "DOUBLE", "year": "INTEGER", "bool": "BOOLEAN"}
 #: Share of the machine's memory DuckDB may hold before it spills to disk: the caller
-#: (grading) holds the indicator matrix and its own frames beside it.
+#: (grading) holds the indicator matrix and its own frames beside it. (An eighth instead
+#: did not lower grading's peak at 10,000,000 enterprises: bench/README.md.)
 MEMORY_SHARE = 0.25
+#: environment variable that sets DuckDB's memory limit instead (e.g. ``8GB``)
+MEMORY_ENV = "WORKBENCH_DUCKDB_MEMORY"
 
 
 def default_memory_limit() -> str:
-    """DuckDB's ``memory_limit``: :data:`MEMORY_SHARE` of physical memory, in MB."""
+    """DuckDB's ``memory_limit``, in MB unless the environment sets it.
+
+    ``$WORKBENCH_DUCKDB_MEMORY`` when set, else :data:`MEMORY_SHARE` of physical memory.
+    """
+    if os.environ.get(MEMORY_ENV):
+        return os.environ[MEMORY_ENV]
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
         return "4GB"
     return f"{max(512, int(total * MEMORY_SHARE / 10**6))}MB"
+
+
+#: rows per Arrow batch the indicator matrix is streamed out of DuckDB in
+FETCH_ROWS = 1_000_000
+
+
+def _stream_frame(relation) -> pd.DataFrame:
+    """A DuckDB result as a pandas frame, without holding it twice.
+
+    ``to_arrow_table`` materialises the whole result in DuckDB and then in Arrow: at
+    10,000,000 enterprises × 78 indicators that is two copies of several GB. The result
+    is read as a stream of record batches instead, and each column is handed to pandas
+    (its batches released) one at a time, so at most one column is held twice.
+    """
+    reader = relation.to_arrow_reader(FETCH_ROWS)
+    schema = reader.schema
+    pieces: dict[str, list] = {name: [] for name in schema.names}
+    for batch in reader:
+        for name, column in zip(schema.names, batch.columns, strict=True):
+            pieces[name].append(column)
+        del batch
+    columns = {}
+    for field in schema:
+        chunked = pa.chunked_array(pieces.pop(field.name), type=field.type)
+        columns[field.name] = chunked.to_pandas()
+        del chunked
+    return pd.DataFrame(columns, copy=False)
 
 
 def _lit(value) -> str:
@@ -109,6 +145,8 @@ class Engine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute(f"SET memory_limit = {_lit(memory_limit or default_memory_limit())}")
+        # a long query would draw DuckDB's progress bar on the caller's stdout
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(f"SET temp_directory = {_lit(str(temp_directory))}")
         for name, table in contract.TABLES.items():
             path = self.tables_dir / f"{name}.parquet"
@@ -280,11 +318,7 @@ class Engine:
         *setup, final = self.statements(snapshot, catalog)
         for statement in setup:
             self.con.execute(statement)
-        # Arrow buffers are released column by column as pandas takes them over, so the
-        # matrix is not held twice (a province's is several GB)
-        table = self.con.sql(final).to_arrow_table()
-        frame = table.to_pandas(self_destruct=True, split_blocks=True)
-        del table
+        frame = _stream_frame(self.con.sql(final))
         frame["snapshot"] = pd.to_datetime(frame["snapshot"])
         for ind in catalog.all:
             if not ind.categorical:

@@ -22,6 +22,18 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
 - **Pre-binning on counts**: optbinning's CART pre-binning, fitted on the counts of each
   distinct value (or of 2,048 quantile buckets) instead of every row — two thirds of its
   binning time at 200,000 rows, for the same splits.
+- **Bins chosen exactly, in milliseconds** (``exact_binning.py``): the IV-maximising
+  merge of the pre-bins under the trend and the event counts is a dynamic programme, the
+  same optimum optbinning's CP solver proves (a test compares them) at 10–30 times less
+  time; the fit no longer costs more than optbinning's own ``Scorecard``.
+- **Trends: monotone unless a turn earns its place** (单调优先). The ``auto`` trend solves
+  ascending, descending, peak and valley exactly and keeps the best net of its chance
+  level; a peak or valley is then judged beside the other candidates — its cross-fitted
+  WoE against the monotone one's in a logistic regression on held-out log-loss — and
+  kept only when strictly better. A variable's own shape can turn where the model does
+  not want it (``credit_data``'s price is a valley alone, falling next to the loan
+  amount): keeping such turns cost 0.006 AUC there; a true U shape (the known truth's age)
+  is kept. The IV table's ``trend`` column says which and why.
 - **Rare categories are grouped** (``min_level_rows``): a level seen on fewer rows joins
   optbinning's "others" bin, so a column of 500 identifiers cannot buy IV one level at a
   time.
@@ -44,9 +56,13 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
 - **Selection serves out-of-sample accuracy**: everything with information out of fold is
   kept (up to ``max_features``, strongest first), near-duplicates (|ρ| of WoE above
   ``max_corr``) and variables whose coefficient turns against their own WoE are dropped,
-  and the L2 strength is chosen by cross-validated log-loss. Fixed IV and correlation
-  thresholds had cost 0.013 AUC on the known-truth table, forward stepwise selection by
-  CV log-loss 0.002 on German credit.
+  and the L2 strength is chosen by cross-validated log-loss. A dropped variable frees its
+  place for the next candidate (on the demo city 11 of the first 25 fell to collinearity
+  and their places stayed empty: AUC 0.702 against LightGBM's 0.720; refilled, 0.714).
+  A candidate weak alone (cross-fitted IV between 1 and 2 standard errors) joins when its
+  cross-fitted WoE lowers the held-out log-loss beside the others by more than one nat.
+  Fixed IV and correlation thresholds had cost 0.013 AUC on the known-truth table,
+  forward stepwise selection by CV log-loss 0.002 on German credit.
 - **Bins once**: every candidate is binned a single time on all rows (optbinning's
   ``Scorecard`` on the selected variables would bin them again); only candidates near
   their chance level are binned again on folds (at most ``cv_max_rows`` rows).
@@ -68,6 +84,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.scoring.exact_binning import ExactBinning
 
 logging.getLogger("__cvxpy__").disabled = True  # optbinning's import logs a harmless error
 
@@ -116,6 +133,7 @@ class ScorecardOptions:
     prebinning: str = "cart"  # optbinning's prebinning_method
     max_n_bins: int | None = None
     trend: str | None = "auto"  # event-rate trend of numeric columns without a declared one
+    # ("auto": the best of the four shapes, a turn kept only when it holds out of fold)
     zero_bin: bool = True  # counts that are mostly 0: 0 binned on its own (special value)
     max_pvalue: float | None = None  # merge bins whose event rates do not differ (off)
     min_level_rows: int | None = None  # rarer categories → "others" (None: 2·min_bin_events)
@@ -380,12 +398,10 @@ def _fit_binning(name, x, y, w, params) -> OptimalBinning | None:
     """One variable's optimal binning (numeric pre-bins from :func:`_cart_splits`).
 
     None for a categorical column whose every level is rarer than ``min_level_rows``
-    (all of it would be "others": nothing to bin).
-
-    optbinning's ``auto`` trend asks a classifier for the shape of the event rate; on a
-    rare count (0 | 1 | 2+, non-zero on 0.6 % of 200,000 rows) it predicted a shape the
-    pre-bins contradict and returned one bin, IV 0. When ``auto`` leaves a single bin out
-    of several pre-bins, the better of ascending and descending is fitted instead.
+    (all of it would be "others": nothing to bin). Numeric bins are chosen exactly by
+    :class:`~workbench.scoring.exact_binning.ExactBinning`: optbinning's ``auto`` trend
+    asked a classifier for the shape and, on a rare count (0 | 1 | 2+, non-zero on 0.6 %
+    of 200,000 rows), predicted one the pre-bins contradict and returned one bin, IV 0.
     """
     params = dict(params)
     if params["dtype"] == "categorical" and "cat_cutoff" in params:
@@ -399,16 +415,7 @@ def _fit_binning(name, x, y, w, params) -> OptimalBinning | None:
             del params["prebinning_method"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        binning = OptimalBinning(name=name, **params).fit(x, y, sample_weight=w)
-        if (
-            params["dtype"] == "numerical"
-            and params.get("monotonic_trend") in ("auto", "auto_heuristic")
-            and len(binning.splits) == 0
-            and (binning._n_prebins or 0) > 1
-        ):
-            params["monotonic_trend"] = "auto_asc_desc"
-            binning = OptimalBinning(name=name, **params).fit(x, y, sample_weight=w)
-    return binning
+        return ExactBinning(name=name, **params).fit(x, y, sample_weight=w)
 
 
 def _bin_indices(binning: OptimalBinning, x: np.ndarray) -> np.ndarray:
@@ -442,7 +449,17 @@ def _lookup(per_bin: np.ndarray, index: np.ndarray, unseen: float = 0.0) -> np.n
     return np.where(index < 0, unseen, out)
 
 
-def _cross_fitted_iv(name, x, y, w, params, folds) -> tuple[float, float]:
+def _oof_woe(name, x, y, w, params, folds) -> np.ndarray:
+    """Each row's WoE from the variable binned without the row's fold."""
+    oof = np.zeros(len(y))
+    for train, held in folds:
+        binning = _fit_binning(name, x[train], y[train], None if w is None else w[train], params)
+        if binning is not None:  # None: one bin learnt, WoE 0 everywhere
+            oof[held] = _lookup(_woe(*_bin_counts(binning)), _bin_indices(binning, x[held]))
+    return oof
+
+
+def _cross_fitted_iv(oof: np.ndarray, y: np.ndarray, w) -> tuple[float, float]:
     """IV with one factor learnt out of fold, and its standard error under "no signal".
 
     Each row gets the WoE of its bin as binned *without* its fold (out-of-fold WoE); the
@@ -457,11 +474,6 @@ def _cross_fitted_iv(name, x, y, w, params, folds) -> tuple[float, float]:
     + 1/bads)`` (effective counts when weighted). It is computed, not estimated from five
     fold results, so it does not swing with them.
     """
-    oof = np.zeros(len(y))
-    for train, held in folds:
-        binning = _fit_binning(name, x[train], y[train], None if w is None else w[train], params)
-        if binning is not None:  # None: one bin learnt, WoE 0 everywhere
-            oof[held] = _lookup(_woe(*_bin_counts(binning)), _bin_indices(binning, x[held]))
     weight = np.ones(len(y)) if w is None else w
     good, bad = (1 - y) * weight, y * weight
     goods, bads = good.sum(), bad.sum()
@@ -525,7 +537,8 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
         )
     elif iv < options.chance_ratio * reach and folds:
         sub_weight = None if weight is None else weight[sub]
-        cross, se = _cross_fitted_iv(name, values[sub], target[sub], sub_weight, params, folds)
+        oof = _oof_woe(name, values[sub], target[sub], sub_weight, params, folds)
+        cross, se = _cross_fitted_iv(oof, target[sub], sub_weight)
         record["cross_iv"] = cross
         if cross <= CROSS_FIT_Z * se:
             z = f" (z = {cross / se:.2f})" if 0 < se < np.inf else ""
@@ -533,10 +546,107 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
                 f"cross-fitted IV {cross:.4f} below {CROSS_FIT_Z:g}× its error {se:.4f}{z}: "
                 f"its in-sample IV {iv:.4f} does not hold out of fold"
             )
+            if cross >= RESCUE_Z * se:  # some signal alone: judged again beside the others
+                record["_binning"], record["_oof"] = binning, oof
     if "decision" in record:
         return record, None
     record["bin_woe"] = woe
     return record, binning
+
+
+# ----------------------------------------------------------------------------- shapes
+
+#: trends with a turn (先升后降 / 先降后升), checked against a monotone fit out of fold
+TURNING = ("peak", "valley")
+
+
+def _held_out_loss(W: np.ndarray, y: np.ndarray, w, folds, c: float = 1.0) -> float:
+    """Summed held-out log-loss of a logistic regression on ``W`` over ``folds``."""
+    loss = 0.0
+    for train, held in folds:
+        model = _logistic(c).fit(W[train], y[train], sample_weight=None if w is None else w[train])
+        p = np.clip(model.predict_proba(W[held])[:, 1], 1e-12, 1 - 1e-12)
+        weight = np.ones(len(held)) if w is None else w[held]
+        loss -= float((weight * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))).sum())
+    return loss
+
+
+def _monotone_instead(name, values, target, weight, params, turn, others, sub, folds):
+    """The monotone binning of a variable whose own best shape turns, when it predicts as well.
+
+    A variable's event rate can turn on its own and not beside the others: on modeldata's
+    ``credit_data`` the purchase price alone is a valley, but next to the loan amount the
+    model wants it falling (a higher price for the same amount is a lower loan-to-value).
+    Each shape's WoE is cross-fitted (learnt without the row's fold) and put beside the
+    other candidates' WoE in a logistic regression judged on held-out log-loss; the
+    monotone binning is returned unless the turning one is strictly better. None: keep
+    the turn.
+    """
+    shaped = dict(params, monotonic_trend="auto_asc_desc")
+    monotone = _fit_binning(name, values, target, weight, shaped)
+    if monotone is None or len(monotone.splits) == 0:
+        return None
+    x, y = values[sub], target[sub]
+    w = None if weight is None else weight[sub]
+    losses = []
+    with threadpool_limits(1):
+        for p in (shaped, dict(params, monotonic_trend=turn)):
+            column = _oof_woe(name, x, y, w, p, folds)
+            W = column[:, None] if others is None else np.column_stack([others, column])
+            losses.append(_held_out_loss(W, y, w, folds))
+    return monotone if losses[0] <= losses[1] else None
+
+
+#: standard errors of cross-fitted IV from which a candidate that failed CROSS_FIT_Z alone
+#: is judged again beside the selected variables (see _rescue)
+RESCUE_Z = 1.0
+#: held-out log-likelihood (nats, per unit of mean weight) a candidate dropped on its own
+#: must add beside the selected variables to join them (an AIC-like price of a parameter)
+RESCUE_NATS = 1.0
+
+
+def _rescue(kept, records, woe_columns, frame, target, weight, options, sub, folds):
+    """Add dropped candidates that lower the held-out log-loss beside the selected ones.
+
+    Screening judges each variable alone; some matter only beside others (German
+    credit's instalment rate: cross-fitted IV at 1.5 standard errors alone, a real term
+    in the model). Each candidate whose cross-fitted IV reached ``RESCUE_Z`` but not
+    ``CROSS_FIT_Z`` standard errors is tried, strongest first: its cross-fitted WoE
+    (never learnt on the rows it scores) beside the selected variables' WoE, judged on
+    the folds' held-out log-loss; it joins when the gain exceeds ``RESCUE_NATS``. Pure
+    noise gains nothing on average out of fold, so it stays out. Returns the names added.
+    """
+    pool = [n for n in records if "_binning" in records[n]]
+    if not folds or not kept or not pool:
+        return []
+    y = target[sub]
+    w = None if weight is None else weight[sub]
+    price = RESCUE_NATS * (1.0 if w is None else float(w.mean()))
+    pool.sort(key=lambda n: records[n]["cross_iv"], reverse=True)
+    added = []
+    with threadpool_limits(1):
+        W = np.column_stack([woe_columns[k][sub] for k in kept])
+        base = _held_out_loss(W, y, w, folds)
+        for name in pool:
+            if len(kept) >= options.max_features:
+                break
+            record = records[name]
+            values = frame[name].to_numpy()
+            gain = base - _held_out_loss(np.column_stack([W, record["_oof"]]), y, w, folds)
+            if gain <= price:
+                record["decision"] += f"; beside the selected ones it adds {gain:.1f} nats"
+                continue
+            binning = record["_binning"]
+            woe = _woe(*_bin_counts(binning))
+            record["bin_woe"] = woe
+            woe_columns[name] = _lookup(woe, _bin_indices(binning, values))
+            record["decision"] = ""
+            record["note"] = f"weak alone; beside the others +{gain:.1f} nats held out"
+            kept.append(name)
+            added.append(name)
+            W = np.column_stack([W, woe_columns[name][sub]])
+            base = _held_out_loss(W, y, w, folds)
+    return added
 
 
 # ----------------------------------------------------------------------------- selection
@@ -596,8 +706,8 @@ class FittedScorecard:
     Attributes:
         features: the variables in the model, strongest first.
         iv_table: every candidate with its IV, its chance level, its cross-fitted IV (when
-            it was judged out of fold), its coefficient and the decision (``selected`` or
-            why it was dropped).
+            it was judged out of fold), the trend of its bins (趋势; numeric columns), its
+            coefficient and the decision (``selected`` or why it was dropped).
         binnings: the fitted optbinning ``OptimalBinning`` of each feature.
         estimator: the logistic regression on the features' WoE (1 = bad).
         base_points: the constant every enterprise starts from (基础分).
@@ -787,7 +897,7 @@ class FittedScorecard:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            process.fit_from_dict(dict(self.binnings))
+            process.fit_from_dict({f: _as_optbinning(b) for f, b in self.binnings.items()})
         card = Scorecard(
             binning_process=BinningProcess(variable_names=list(self.features)),
             estimator=_logistic(1.0),
@@ -818,6 +928,19 @@ class FittedScorecard:
         card._metric_missing = "empirical"
         card._is_fitted = True
         return card
+
+
+def _as_optbinning(binning: OptimalBinning) -> OptimalBinning:
+    """The same fitted binning as optbinning's own class.
+
+    optbinning's binning process checks the class by name, so an :class:`ExactBinning` is
+    copied into an ``OptimalBinning``.
+    """
+    if type(binning) is OptimalBinning:
+        return binning
+    plain = OptimalBinning.__new__(OptimalBinning)
+    plain.__dict__.update(binning.__dict__)
+    return plain
 
 
 def _zero_special(binning: OptimalBinning) -> bool:
@@ -890,6 +1013,7 @@ def fit_scorecard(
     records: dict[str, dict] = {}
     binnings: dict[str, OptimalBinning] = {}
     woe_columns: dict[str, np.ndarray] = {}
+    params_of: dict[str, dict] = {}
     for name in names:
         kind = "categorical" if name in categorical else "numerical"
         params = _binning_params(options, len(target), kind, monotonic.get(name))
@@ -899,30 +1023,100 @@ def fit_scorecard(
         record, binning = _screen(
             name, values, target, weight, params, options, bads, goods, sub, folds
         )
-        records[name] = record
+        record["trend"] = getattr(binning, "trend_", None) or ""
+        records[name], params_of[name] = record, params
         if binning is not None:
             binnings[name] = binning
             woe_columns[name] = _lookup(record["bin_woe"], _bin_indices(binning, values))
             record["decision"] = ""
 
+    # a turn must hold beside the other candidates, out of fold; a variable made monotone
+    # changes what the others are judged beside, so the turns left are judged again
+    turns = [n for n in woe_columns if getattr(binnings[n], "trend_", None) in TURNING]
+    turns = [n for n in turns if n not in monotonic] if folds else []
+    while turns:
+        changed = []
+        for name in turns:
+            turn = binnings[name].trend_
+            others = [woe_columns[k][sub] for k in woe_columns if k != name]
+            monotone = _monotone_instead(
+                name,
+                frame[name].to_numpy(),
+                target,
+                weight,
+                params_of[name],
+                turn,
+                np.column_stack(others) if others else None,
+                sub,
+                folds,
+            )
+            if monotone is None:
+                continue
+            changed.append(name)
+            binnings[name] = monotone
+            nonevent, event = _bin_counts(monotone)
+            woe = _woe(nonevent, event)
+            records[name].update(
+                iv=float(((nonevent / nonevent.sum() - event / event.sum()) * woe).sum()),
+                bin_woe=woe,
+                n_bins=int(((nonevent + event) > 0).sum()),
+                trend=f"{monotone.trend_} ({turn} not better out of fold)",
+            )
+            woe_columns[name] = _lookup(woe, _bin_indices(monotone, frame[name].to_numpy()))
+        turns = [n for n in turns if n not in changed] if changed else []
+
     def strength(n):
         cross = records[n]["cross_iv"]
         return records[n]["iv"] if np.isnan(cross) else min(cross, records[n]["iv"])
 
-    candidates = sorted(woe_columns, key=strength, reverse=True)
+    queue = sorted(woe_columns, key=strength, reverse=True)
     kept: list[str] = []
-    for n in candidates:
-        if len(kept) >= options.max_features:
-            records[n]["decision"] = f"beyond max_features={options.max_features}"
-            continue
-        if kept and options.max_corr < 1:
-            W = np.column_stack([woe_columns[k][sub] for k in kept])
-            corr = np.abs(_corr_with(W, woe_columns[n][sub]))
-            worst = int(np.argmax(corr))
-            if corr[worst] > options.max_corr:
-                records[n]["decision"] = f"correlated with {kept[worst]} (|ρ|={corr[worst]:.2f})"
-                continue
-        kept.append(n)
+    y_sub = target[sub]
+    sub_weight = None if weight is None else weight[sub]
+
+    def fill() -> None:
+        """Take the strongest waiting candidates up to max_features, skipping duplicates."""
+        while queue and len(kept) < options.max_features:
+            n = queue.pop(0)
+            if kept and options.max_corr < 1:
+                W = np.column_stack([woe_columns[k][sub] for k in kept])
+                corr = np.abs(_corr_with(W, woe_columns[n][sub]))
+                worst = int(np.argmax(corr))
+                if corr[worst] > options.max_corr:
+                    records[n]["decision"] = (
+                        f"correlated with {kept[worst]} (|ρ|={corr[worst]:.2f})"
+                    )
+                    continue
+            kept.append(n)
+
+    fill()
+    if options.l2_c is None and folds and kept:
+        W = np.column_stack([woe_columns[k][sub] for k in kept])
+        with threadpool_limits(1):  # small fits; threads only contend on a shared machine
+            c_value = _choose_c(W, y_sub, sub_weight, folds)
+    else:
+        c_value = options.l2_c or 1.0
+    # a coefficient against its own WoE (collinearity) frees a place for the next candidate:
+    # judged on every row (on the CV rows alone, noisy signs dropped sound variables),
+    # refilled from the queue, until every sign is right
+    while len(kept) > 1:
+        W = np.column_stack([woe_columns[k] for k in kept])
+        coef = _logistic(c_value).fit(W, target, sample_weight=weight).coef_[0]
+        wrong = [k for k, b in zip(kept, coef, strict=True) if b >= 0]
+        if not wrong:
+            break
+        drop = min(wrong, key=strength)
+        records[drop]["decision"] = "coefficient against its own WoE (collinear with others)"
+        kept.remove(drop)
+        fill()
+    for n in queue:
+        records[n]["decision"] = f"beyond max_features={options.max_features}"
+    added = _rescue(kept, records, woe_columns, frame, target, weight, options, sub, folds)
+    for name in added:
+        binnings[name] = records[name]["_binning"]
+    for record in records.values():
+        record.pop("_binning", None)
+        record.pop("_oof", None)
     if not kept and allow_empty:
         return _constant_card(records, options, bads, goods, len(target))
     if not kept:
@@ -930,14 +1124,6 @@ def fit_scorecard(
             "no candidate variable separates bad from good beyond chance "
             f"({len(names)} tried; see why in the IV table): nothing to fit"
         )
-
-    if options.l2_c is None and folds:
-        W = np.column_stack([woe_columns[k][sub] for k in kept])
-        sub_weight = None if weight is None else weight[sub]
-        with threadpool_limits(1):  # small fits; threads only contend on a shared machine
-            c_value = _choose_c(W, target[sub], sub_weight, folds)
-    else:
-        c_value = options.l2_c or 1.0
 
     while True:
         W = np.column_stack([woe_columns[k] for k in kept])
@@ -1000,7 +1186,17 @@ def _assemble(kept, categorical, records, options, monotonic, binnings, estimato
     table = pd.DataFrame.from_dict(records, orient="index")
     table.index.name = "feature"
     table = table.reset_index()
-    columns = ["feature", "iv", "chance_iv", "cross_iv", "n_bins", "coefficient", "decision"]
+    columns = [
+        "feature",
+        "iv",
+        "chance_iv",
+        "cross_iv",
+        "n_bins",
+        "trend",
+        "coefficient",
+        "decision",
+        "note",
+    ]
     table = table.reindex(columns=columns)
     order = table["decision"].eq("selected").map({True: 0, False: 1})
     table = (
