@@ -145,8 +145,12 @@ class Engine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.con.execute(f"SET memory_limit = {_lit(memory_limit or default_memory_limit())}")
-        # a long query would draw DuckDB's progress bar on the caller's stdout
-        self.con.execute("SET enable_progress_bar = false")
+        # a long query would draw DuckDB's progress bar on the caller's stdout; in a
+        # notebook DuckDB refuses to change the setting without ipywidgets: left as it is
+        try:
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
         self.con.execute(f"SET temp_directory = {_lit(str(temp_directory))}")
         for name, table in contract.TABLES.items():
             path = self.tables_dir / f"{name}.parquet"
