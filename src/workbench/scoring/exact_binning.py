@@ -18,10 +18,12 @@ categorical variables) fall back to the CP solver, so the class accepts every op
 its parent.
 
 ``monotonic_trend="auto"`` solves the four shapes (ascending, descending, peak, valley)
-exactly and keeps the one with the largest IV net of its chance level —
-``(bins − 1)·(1/bads + 1/goods)``, the χ² expectation of the IV of that many bins on
-noise — so a peak or valley must earn its extra bins (optbinning's "auto" asks a
-classifier trained on other data for the shape instead).
+exactly and compares the best monotone and the best turning one by IV net of its chance
+level — ``(bins − 1)·(1/bads + 1/goods)``, the χ² expectation of the IV of that many bins
+on noise. When the turn wins in sample it must also predict held-out rows better
+(:func:`held_out_choice`, on the pre-bins' counts dealt to folds), else the monotone
+shape is kept. optbinning's "auto" asks a classifier trained on other data for the shape
+instead. The chosen shape is the fitted binning's ``trend_``.
 """
 
 from __future__ import annotations
