@@ -24,7 +24,7 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
   binning time at 200,000 rows, for the same splits.
 - **Bins chosen exactly, in milliseconds** (``exact_binning.py``): the IV-maximising
   merge of the pre-bins under the trend and the event counts is a dynamic programme, the
-  same optimum optbinning's CP solver proves (a test compares them) at 10–30 times less
+  same optimum optbinning's CP solver proves (a test compares them) at 7–30 times less
   time; the fit no longer costs more than optbinning's own ``Scorecard``.
 - **Trends: monotone unless a turn earns its place** (单调优先). The ``auto`` trend solves
   ascending, descending, peak and valley exactly and keeps the best net of its chance
@@ -560,14 +560,21 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
 TURNING = ("peak", "valley")
 
 
+def _log_loss(y: np.ndarray, p: np.ndarray, w) -> float:
+    """Summed (weighted) binomial log-loss of probabilities ``p`` for outcomes ``y``."""
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    weight = np.ones(len(y)) if w is None else w
+    return -float((weight * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum())
+
+
 def _held_out_loss(W: np.ndarray, y: np.ndarray, w, folds, c: float = 1.0) -> float:
     """Summed held-out log-loss of a logistic regression on ``W`` over ``folds``."""
     loss = 0.0
     for train, held in folds:
         model = _logistic(c).fit(W[train], y[train], sample_weight=None if w is None else w[train])
-        p = np.clip(model.predict_proba(W[held])[:, 1], 1e-12, 1 - 1e-12)
-        weight = np.ones(len(held)) if w is None else w[held]
-        loss -= float((weight * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))).sum())
+        loss += _log_loss(
+            y[held], model.predict_proba(W[held])[:, 1], None if w is None else w[held]
+        )
     return loss
 
 
@@ -583,9 +590,6 @@ def _monotone_instead(name, values, target, weight, params, turn, others, sub, f
     the turn.
     """
     shaped = dict(params, monotonic_trend="auto_asc_desc")
-    monotone = _fit_binning(name, values, target, weight, shaped)
-    if monotone is None or len(monotone.splits) == 0:
-        return None
     x, y = values[sub], target[sub]
     w = None if weight is None else weight[sub]
     losses = []
@@ -594,7 +598,10 @@ def _monotone_instead(name, values, target, weight, params, turn, others, sub, f
             column = _oof_woe(name, x, y, w, p, folds)
             W = column[:, None] if others is None else np.column_stack([others, column])
             losses.append(_held_out_loss(W, y, w, folds))
-    return monotone if losses[0] <= losses[1] else None
+    if losses[0] > losses[1]:
+        return None
+    monotone = _fit_binning(name, values, target, weight, shaped)
+    return monotone if monotone is not None and len(monotone.splits) else None
 
 
 #: standard errors of cross-fitted IV from which a candidate that failed CROSS_FIT_Z alone
@@ -687,12 +694,11 @@ def _choose_c(W: np.ndarray, y: np.ndarray, w, folds) -> float:
     loss = np.zeros(len(C_GRID))
     for train, held in folds:
         model = LogisticRegression(C=C_GRID[0], max_iter=1000, warm_start=True)
-        weight = np.ones(len(held)) if w is None else w[held]
+        weight = None if w is None else w[held]
         for i, c in enumerate(C_GRID):
             model.set_params(C=c)
             model.fit(W[train], y[train], sample_weight=None if w is None else w[train])
-            p = np.clip(model.predict_proba(W[held])[:, 1], 1e-12, 1 - 1e-12)
-            loss[i] -= float((weight * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))).sum())
+            loss[i] += _log_loss(y[held], model.predict_proba(W[held])[:, 1], weight)
     return float(C_GRID[int(np.argmin(loss))])
 
 
@@ -1097,8 +1103,8 @@ def fit_scorecard(
     else:
         c_value = options.l2_c or 1.0
     # a coefficient against its own WoE (collinearity) frees a place for the next candidate:
-    # judged on every row (on the CV rows alone, noisy signs dropped sound variables),
-    # refilled from the queue, until every sign is right
+    # judged on every row (on the 30,000 CV rows alone the 20,000-entity test city lost
+    # 0.006 AUC), refilled from the queue, until every sign is right
     while len(kept) > 1:
         W = np.column_stack([woe_columns[k] for k in kept])
         coef = _logistic(c_value).fit(W, target, sample_weight=weight).coef_[0]
