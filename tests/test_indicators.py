@@ -309,6 +309,19 @@ def test_relations_and_legal_representative_peers(matrix):
     assert value(matrix, B, "rep_peers_penalised_share") == 1.0  # A penalised within 36m
 
 
+def test_a_restricted_catalog_gives_the_same_values_for_what_it_keeps(world, matrix):
+    # grading computes only what the model and the rules read; a relation share brings
+    # the indicators it is computed from, and every pack keeps its domain flag
+    full = load_catalog(packs=["food"])
+    kept = full.restricted(["rel_listed_share", "food_lic_valid", "not_in_catalog"])
+    ids = [i.id for i in kept.all]
+    assert ids == ["abn_current", "sv_current", "rel_listed_share", "food_lic_valid"]
+    with Engine(world) as engine:
+        part = engine.compute(S, kept).set_index("uscc")
+    assert list(part.columns) == ["snapshot", "in_food", *ids]
+    pd.testing.assert_frame_equal(part, matrix[part.columns])
+
+
 def test_pack_domain(matrix):
     # A (restaurant, food licence) and B (food retail F5221) are food; C (C1431) too.
     assert matrix.loc[[A, B, C], "in_food"].tolist() == [True, True, True]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -221,6 +221,28 @@ class Catalog:
             if ind.id == indicator_id:
                 return ind
         raise KeyError(indicator_id)
+
+    def restricted(self, ids) -> Catalog:
+        """The indicators named in ``ids`` and those they read, in catalog order.
+
+        What grading computes: a province's model reads a dozen of the ~60 indicators,
+        and the rest would only fill memory (at 10⁷ enterprises, GBs). A relation
+        indicator's ``of`` indicators come along, because the engine computes it from
+        them; every pack stays, so its domain flag (``in_<pack>``) does too. Ids not in the
+        catalog are ignored here; whoever needs them (the model, a rule) reports them.
+        """
+        wanted = set(ids)
+        for ind in self.all:
+            if ind.id in wanted:
+                wanted.update(ind.of)
+        return replace(
+            self,
+            indicators=tuple(i for i in self.indicators if i.id in wanted),
+            packs=tuple(
+                replace(p, indicators=tuple(i for i in p.indicators if i.id in wanted))
+                for p in self.packs
+            ),
+        )
 
     def fingerprint(self) -> str:
         """SHA-256 of the resolved catalog: the same indicators give the same hash."""

@@ -51,6 +51,8 @@ GRADE_COLUMNS = tuple(name for name, _, _, _ in contract.GRADE_FILE)
 #: Grade-file columns that must never reach anything public (the notices' tests use this).
 CONFIDENTIAL_COLUMNS = contract.CONFIDENTIAL_GRADE_COLUMNS
 SHAP_CHECK_ROWS = 2_000
+#: indicators every grade row carries (columns of the grade file), whatever the model reads
+ROW_INDICATORS = ("entity_type", "industry_section")
 #: Rows scored, overridden and explained at once: a province's matrix is graded in chunks
 #: (the same rows as in one piece; the contributions' background is the whole month).
 GRADE_CHUNK = 1_000_000
@@ -203,6 +205,15 @@ def _register_columns(data: IngestFolder, codes) -> tuple[pd.Series, pd.Series]:
     )
 
 
+def graded_indicators(model, rules: list[overrides.Rule]) -> set[str]:
+    """The indicators a month's grading reads (the others are not computed).
+
+    The model's, the override rules', and the two the grade rows carry; at 10⁷
+    enterprises computing the whole catalog cost 2 GiB more (``Catalog.restricted``).
+    """
+    return {*model.features, *(i for r in rules for i in r.indicators), *ROW_INDICATORS}
+
+
 def grade_frame(
     matrix: pd.DataFrame,
     model,
@@ -241,8 +252,7 @@ def grade_frame(
         {
             "uscc": matrix["uscc"].astype(object).to_numpy(),
             "snapshot": pd.Timestamp(snapshot),
-            "entity_type": matrix["entity_type"].astype(object).to_numpy(),
-            "industry_section": matrix["industry_section"].astype(object).to_numpy(),
+            **{c: matrix[c].astype(object).to_numpy() for c in ROW_INDICATORS},
             "score": predicted["score"].round(2).to_numpy(),
             "pd": predicted["pd"].to_numpy(),
             "model_grade": predicted["model_grade"].to_numpy(),
@@ -338,11 +348,12 @@ def run_grading(params: Parameters) -> dict:
     scheme = model.scheme.scheme
     data = IngestFolder(Path(params.data))
     snapshot = month_end(params.month)
+    computed = catalog.restricted(graded_indicators(model, rules))
     if params.engine == "spark":
-        matrix, predicted = _spark_matrix(params, data, snapshot, catalog, ref, model)
+        matrix, predicted = _spark_matrix(params, data, snapshot, computed, ref, model)
     else:
         with Engine(data.tables) as engine:
-            matrix = engine.compute(snapshot, catalog)
+            matrix = engine.compute(snapshot, computed)
         predicted = None
     if packs:
         kept = matrix[f"in_{packs[0]}"].astype(bool).to_numpy()
