@@ -146,6 +146,33 @@ def test_points_sum_to_the_score_and_reasons_are_the_three_largest(workspace):
                 assert pd.isna(text) and pd.isna(value)
 
 
+def test_grading_computes_what_it_reads_and_no_more(workspace, tmp_path):
+    # a province's matrix is GBs: the month computes the model's indicators, the rules'
+    # and the grade file's own two columns; the file matches the full matrix (test above)
+    from workbench.grading import overrides
+
+    asked = []
+    compute = Engine.compute
+
+    def recorded(self, snapshot, catalog):
+        asked.append({i.id for i in catalog.all})
+        return compute(self, snapshot, catalog)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_HOME", str(workspace["home"]))
+        mp.setattr(Engine, "compute", recorded)
+        model, _ = governance.load_grading_model("generic")
+        month = workspace["months"][1]
+        out = tmp_path / "grades"
+        assert cli.main(["grade", "--month", month, "--out", str(out), "--no-notebook"]) == 0
+    rules = overrides.load_rules(None)
+    read = grading.graded_indicators(model, rules)
+    assert set(model.features) | {"entity_type", "industry_section"} <= read
+    assert {i for r in rules for i in r.indicators} <= read
+    assert len(asked) == 1 and read <= asked[0] < {i.id for i in load_catalog().all}
+    assert asked[0] == {i.id for i in load_catalog().restricted(read).all}
+
+
 def test_shap_agrees_with_the_points(workspace):
     summary = grading.read_summary(_folder(workspace, workspace["months"][1]))
     assert summary["shap_points_max_gap"] < 1e-6
