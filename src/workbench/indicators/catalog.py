@@ -225,8 +225,8 @@ class Catalog:
     def restricted(self, ids) -> Catalog:
         """The indicators named in ``ids`` and those they read, in catalog order.
 
-        What grading computes: a province's model reads a dozen of the ~60 indicators,
-        and the rest would only fill memory (at 10⁷ enterprises, GBs). A relation
+        What grading computes: a model reads at most ``max_features`` (25) of the ~60
+        indicators, and the rest would only fill memory (at 10⁷ enterprises, GBs). A relation
         indicator's ``of`` indicators come along, because the engine computes it from
         them; every pack stays, so its domain flag (``in_<pack>``) does too. Ids not in the
         catalog are ignored here; whoever needs them (the model, a rule) reports them.
