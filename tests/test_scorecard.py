@@ -133,8 +133,7 @@ def test_rounding_moves_the_score_by_at_most_half_a_point_per_variable(model, kn
 
 def test_unrounded_points_are_the_regression_exactly(model, known_truth):
     _, _, Xv, _, _ = known_truth
-    woe = model.woe(Xv)[model.features].to_numpy()
-    expected = model.estimator.decision_function(woe)
+    expected = model.log_odds_terms(Xv).sum(axis=1).to_numpy() + model.log_odds_intercept
     np.testing.assert_allclose(model.log_odds(Xv), expected, atol=1e-9)
     # points scaling: 600 points at good:bad odds of 50:1, 20 more points double the odds
     exact = model.points(Xv, rounded=False).sum(axis=1).to_numpy() + model.exact_base_points
@@ -359,3 +358,65 @@ def test_scheme_errors_name_file_scheme_and_field(tmp_path):
     )
     with pytest.raises(grades.SchemeError, match="field 'method' is 'vote'"):
         grades.load_schemes(path)
+
+
+def _log_loss_of(y, p):
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def test_bins_take_their_own_effect_where_held_out_rows_ask_for_it():
+    # x2's risk is a step, but its marginal WoE also carries x1's slope (ρ = 0.7): one
+    # coefficient per variable cannot undo that, an effect per bin can
+    rng = np.random.default_rng(11)
+    n = 40_000
+    x1 = rng.normal(size=n)
+    x2 = 0.7 * x1 + 0.71 * rng.normal(size=n)
+    logit = -1.5 + 1.2 * x1 + 1.0 * (x2 > 0.5)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"x1": x1, "x2": x2})
+    train, test = slice(0, n // 2), slice(n // 2, None)
+    with_effects = fit_scorecard(X[train], y[train])
+    woe_only = fit_scorecard(X[train], y[train], options=ScorecardOptions(bin_effects=False))
+    assert with_effects.bin_effects_c is not None and woe_only.bin_effects_c is None
+    gain = _log_loss_of(y[test], woe_only.pd(X[test])) - _log_loss_of(
+        y[test], with_effects.pd(X[test])
+    )
+    assert gain > 0.001, gain  # nats per row, on rows neither model saw
+    # the points stay a scorecard: integers per bin whose sum is the score
+    points = with_effects.points(X[test])
+    np.testing.assert_array_equal(
+        points.sum(axis=1).to_numpy() + with_effects.base_points, with_effects.score(X[test])
+    )
+    # without bin effects the terms are the WoE regression's, exactly
+    woe = woe_only.woe(X[test]).to_numpy()
+    np.testing.assert_allclose(
+        woe_only.log_odds(X[test]), woe_only.estimator.decision_function(woe), atol=1e-9
+    )
+
+
+def test_held_out_checks_keep_an_enterprises_month_ends_together():
+    # a panel: 2,000 enterprises at 5 month ends, each with a risk nothing measures and a
+    # code of its own (a phone number, say). The code "predicts" the enterprise's other
+    # month ends, in sample and in row folds alike; for an enterprise never seen it says
+    # nothing, which only folds that hold out whole enterprises can tell
+    rng = np.random.default_rng(5)
+    enterprises, months = 2_000, 5
+    risk, hidden = rng.normal(size=enterprises), 1.5 * rng.normal(size=enterprises)
+    p = np.repeat(1 / (1 + np.exp(-(-1.5 + risk + hidden))), months)
+    y = (rng.random(enterprises * months) < p).astype(int)
+    X = pd.DataFrame(
+        {
+            "risk": np.repeat(risk, months) + 0.1 * rng.normal(size=enterprises * months),
+            "phone": np.repeat(rng.permutation(enterprises).astype(str), months),
+        }
+    )
+    uscc = np.repeat(np.arange(enterprises), months)
+    options = ScorecardOptions(min_level_rows=months)  # every code a level of its own
+    by_row = fit_scorecard(X, y, categorical=["phone"], options=options)
+    by_enterprise = fit_scorecard(X, y, categorical=["phone"], options=options, groups=uscc)
+    assert "phone" in by_row.features
+    assert by_enterprise.features == ["risk"]
+    record = by_enterprise.iv_table.set_index("feature").loc["phone"]
+    assert record["iv"] > 1 and record["cross_iv"] <= 0
+    assert "does not hold out of fold" in record["decision"]

@@ -57,6 +57,11 @@ def test_x_and_y_of_different_lengths(data):
     _fails(X, y[:-5], r"X has 400 rows but y has 395", categorical=["kind"])
 
 
+def test_groups_of_another_length(data):
+    X, y = data
+    _fails(X, y, r"groups must hold one label per row \(400\)", categorical=["kind"], groups=[1, 2])
+
+
 def test_a_good_bad_string_target(data):
     X, _ = data
     y = pd.Series(np.where(np.arange(len(X)) % 3 == 0, "bad", "good"))

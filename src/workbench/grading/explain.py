@@ -3,8 +3,9 @@
 A scorecard is additive, so the points an indicator gives an enterprise minus the average
 points it gives the reference population *are* that indicator's interventional SHAP
 value, in points. ``contributions`` computes them from the points; ``shap_agreement``
-recomputes them with ``shap.LinearExplainer`` on the WoE matrix (log-odds, scaled by
-``−pdo/ln 2``) so a reviewer can see the two agree; ``reasons`` turns the most negative
+recomputes them with ``shap.LinearExplainer`` on the regression's per-indicator log-odds
+terms (coefficient × WoE, plus a bin's own effect where kept; scaled by ``−pdo/ln 2``)
+so a reviewer can see the two agree; ``reasons`` turns the most negative
 ones into the sentences an inspector reads ("近36个月投诉举报次数 3：−8.1 分").
 """
 
@@ -43,22 +44,17 @@ def shap_agreement(fitted: FittedScorecard, X: pd.DataFrame, background: pd.Data
     """
     import shap
 
-    binning = fitted.scorecard.binning_process_
+    terms = fitted.log_odds_terms(X).to_numpy()
+    terms_bg = fitted.log_odds_terms(background).to_numpy()
+    # the regression is linear in its per-feature log-odds terms (coefficient × WoE, plus a
+    # bin's own effect where the scorecard kept them), each with weight 1
+    model = (np.ones(terms.shape[1]), fitted.log_odds_intercept)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        woe = binning.transform(
-            fitted._frame(X), metric="woe", metric_missing="empirical", metric_special="empirical"
-        )
-        woe_bg = binning.transform(
-            fitted._frame(background),
-            metric="woe",
-            metric_missing="empirical",
-            metric_special="empirical",
-        )
         explainer = shap.LinearExplainer(
-            fitted.scorecard.estimator_, shap.maskers.Independent(woe_bg, max_samples=len(woe_bg))
+            model, shap.maskers.Independent(terms_bg, max_samples=len(terms_bg))
         )
-        values = explainer(woe, silent=True).values
+        values = explainer(terms, silent=True).values
     in_points = -fitted.options.pdo / np.log(2) * values
     exact = contributions(fitted, X, background, rounded=False).to_numpy()
     return float(np.abs(in_points - exact).max())

@@ -80,6 +80,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         max_corr=0.95,
         max_features=25,
         l2_c=None,
+        bin_effects=True,
         cv_folds=5,
         cv_max_rows=30_000,
         rounding=True,
@@ -105,6 +106,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.max_corr = max_corr
         self.max_features = max_features
         self.l2_c = l2_c
+        self.bin_effects = bin_effects
         self.cv_folds = cv_folds
         self.cv_max_rows = cv_max_rows
         self.rounding = rounding
@@ -152,8 +154,12 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
                 out.append(c)
         return out
 
-    def fit(self, X, y, sample_weight=None):
-        """Bin, select and fit on ``X`` and the binary target ``y``; return ``self``."""
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Bin, select and fit on ``X`` and the binary target ``y``; return ``self``.
+
+        ``groups``: a label per row kept together in the fit's held-out checks (an
+        enterprise's month ends in a panel).
+        """
         frame = self._frame(X, reset=True)
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
@@ -195,6 +201,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
             options=self._options(),
             sample_weight=None if sample_weight is None else np.asarray(sample_weight, float),
             allow_empty=True,
+            groups=None if groups is None else np.asarray(groups),
         )
         return self
 

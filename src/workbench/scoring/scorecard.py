@@ -63,6 +63,26 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
   cross-fitted WoE lowers the held-out log-loss beside the others by more than one nat.
   Fixed IV and correlation thresholds had cost 0.013 AUC on the known-truth table,
   forward stepwise selection by CV log-loss 0.002 on German credit.
+- **A bin may weigh what it weighs beside the others** (分箱效应). One coefficient per
+  variable keeps its bins spaced as their *marginal* WoE; where the variables overlap,
+  the spacing beside the others differs (``credit_data``'s purchase price next to the loan
+  amount). After the WoE regression, one indicator per bin joins it, shrunk by an L2
+  strength walked from strong to weak on held-out log-loss (``_bin_effects``); the bin
+  effects are kept only when they lower the held-out log-loss by more than
+  ``BIN_EFFECT_Z`` = 2 standard errors of the paired per-row difference. ``credit_data``:
+  AUC 0.8348 → 0.8424 over 50 folds, now above logistic regression on one-hot columns;
+  German credit: never kept, unchanged. A variable's points then follow the regression,
+  not its bins' own event rates: they can step where its WoE was smooth (a kept effect
+  is shown in the IV table's ``note``). ``bin_effects=False`` gives the plain WoE card.
+- **Held out means another enterprise** (``groups``). The training panel holds each
+  enterprise at ten month ends with nearly the same indicators and outcome; row folds
+  judge a "held-out" month end whose twins were in training. With ``groups`` (the
+  training stage passes the 统一社会信用代码) every fold holds out whole enterprises, and
+  every categorical candidate is judged out of fold whatever its IV: a category can name
+  the enterprise itself, and then its in-sample IV is real for the enterprises seen and
+  worthless for the others. On the matrix cities the bin effects, judged on row folds,
+  were kept and cost up to 0.022 AUC out of time; on enterprise folds they were not kept,
+  and the latent-risk city rose from 0.559 to 0.594 (``bench/README.md``).
 - **Bins once**: every candidate is binned a single time on all rows (optbinning's
   ``Scorecard`` on the selected variables would bin them again); only candidates near
   their chance level are binned again on folds (at most ``cv_max_rows`` rows).
@@ -75,6 +95,7 @@ scikit-learn estimator.) Each choice below was measured on German credit, modeld
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import warnings
@@ -101,6 +122,13 @@ TRENDS = ("ascending", "descending", "auto", "auto_asc_desc", "convex", "concave
 BASE_POINTS = "基础分"
 #: inverse L2 strengths tried by cross-validation when ``l2_c`` is None
 C_GRID = (0.1, 0.3, 1.0, 3.0)
+#: inverse L2 strengths of the per-bin effects, relative to the WoE terms' (see _bin_effects)
+BIN_EFFECT_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+#: rows (a stratified sample) on which the bin effects are judged: at 200,000 rows on the
+#: 30,000 of ``cv_max_rows`` they cost half of the rest of the fit
+BIN_EFFECT_ROWS = 10_000
+#: standard errors by which the bin effects must lower the held-out log-loss (paired over rows)
+BIN_EFFECT_Z = 2.0
 #: events per candidate variable below which a fit warns (the usual rule of ten)
 MIN_EVENTS_PER_VARIABLE = 10
 #: standard errors the cross-fitted IV of a candidate near its chance level must exceed
@@ -143,6 +171,7 @@ class ScorecardOptions:
     max_corr: float = 0.95  # |ρ| between WoE columns above which the weaker one goes
     max_features: int = 25
     l2_c: float | None = None  # inverse L2 strength; None: chosen by CV from C_GRID
+    bin_effects: bool = True  # a shrunken effect per bin beside coefficient × WoE (C by CV)
     cv_folds: int = 5
     cv_max_rows: int = 30_000  # rows used for cross-fitting and choosing C
     rounding: bool = True  # integer points per bin (the score is their exact sum)
@@ -505,8 +534,14 @@ def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> tuple[
     return final, int((counts >= rare).sum()) + int((counts < rare).any()) + extra
 
 
-def _screen(name, values, target, weight, params, options, bads, goods, sub, folds):
-    """Bin one candidate; return its IV-table record and, when it is usable, its binning."""
+def _screen(name, values, target, weight, params, options, bads, goods, sub, folds, grouped):
+    """Bin one candidate; return its IV-table record and, when it is usable, its binning.
+
+    ``grouped``: the rows are an enterprise's month ends (folds keep them together). A
+    category then can name the enterprise itself (an address, a phone number), and its
+    in-sample IV is real for the enterprises it saw and worthless for others — no chance
+    level tells them apart, so every categorical candidate is judged out of fold.
+    """
     binning = _fit_binning(name, values, target, weight, params)
     if binning is None:
         rows = _rare_level_rows(params, len(values))
@@ -535,7 +570,9 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
         record["decision"] = (
             f"IV {iv:.4f} within what chance reaches ({reach:.4f}), too small to matter"
         )
-    elif iv < options.chance_ratio * reach and folds:
+    elif folds and (
+        iv < options.chance_ratio * reach or (grouped and params["dtype"] == "categorical")
+    ):
         sub_weight = None if weight is None else weight[sub]
         oof = _oof_woe(name, values[sub], target[sub], sub_weight, params, folds)
         cross, se = _cross_fitted_iv(oof, target[sub], sub_weight)
@@ -546,7 +583,7 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
                 f"cross-fitted IV {cross:.4f} below {CROSS_FIT_Z:g}× its error {se:.4f}{z}: "
                 f"its in-sample IV {iv:.4f} does not hold out of fold"
             )
-            if cross >= RESCUE_Z * se:  # some signal alone: judged again beside the others
+            if cross > 0 and cross >= RESCUE_Z * se:  # some signal: judged beside the others
                 record["_binning"], record["_oof"] = binning, oof
     if "decision" in record:
         return record, None
@@ -673,33 +710,135 @@ def _cv_rows(target: np.ndarray, options: ScorecardOptions) -> np.ndarray:
     return np.sort(np.concatenate(picked))
 
 
-def _folds(target: np.ndarray, options: ScorecardOptions):
+def _folds(target: np.ndarray, options: ScorecardOptions, groups: np.ndarray | None = None):
+    """Stratified folds; with ``groups``, each group's rows in one fold, groups dealt at random.
+
+    A panel holds each enterprise at several month ends with nearly the same indicators:
+    row folds would judge "held-out" rows whose twins were in training.
+    """
     k = int(min(options.cv_folds, np.bincount(target).min()))
     if k < 2:
         return []
-    splitter = StratifiedKFold(k, shuffle=True, random_state=options.random_state)
-    return list(splitter.split(np.zeros(len(target)), target))
+    if groups is None:
+        splitter = StratifiedKFold(k, shuffle=True, random_state=options.random_state)
+        return list(splitter.split(np.zeros(len(target)), target))
+    names, member = np.unique(groups, return_inverse=True)
+    k = min(k, len(names))
+    if k < 2:
+        return []
+    rng = np.random.default_rng(options.random_state)
+    fold_of = rng.permutation(len(names)) % k
+    fold = fold_of[member]
+    rows = np.arange(len(target))
+    return [(rows[fold != f], rows[fold == f]) for f in range(k)]
 
 
 def _logistic(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=1000)
 
 
-def _choose_c(W: np.ndarray, y: np.ndarray, w, folds) -> float:
-    """The inverse L2 strength of ``C_GRID`` with the lowest held-out log-loss.
+def _choose_c(W, y: np.ndarray, w, folds, grid: tuple[float, ...] = C_GRID) -> float:
+    """The inverse L2 strength of ``grid`` with the lowest held-out log-loss.
 
     One regression per fold walks the grid from strong to weak penalty, each fit starting
     from the previous solution (a warm-started path: a fraction of the iterations).
     """
-    loss = np.zeros(len(C_GRID))
+    loss = np.zeros(len(grid))
     for train, held in folds:
-        model = LogisticRegression(C=C_GRID[0], max_iter=1000, warm_start=True)
+        model = LogisticRegression(C=grid[0], max_iter=1000, warm_start=True)
         weight = None if w is None else w[held]
-        for i, c in enumerate(C_GRID):
+        for i, c in enumerate(grid):
             model.set_params(C=c)
             model.fit(W[train], y[train], sample_weight=None if w is None else w[train])
             loss[i] += _log_loss(y[held], model.predict_proba(W[held])[:, 1], weight)
-    return float(C_GRID[int(np.argmin(loss))])
+    return float(grid[int(np.argmin(loss))])
+
+
+def _bin_effects(
+    kept, bin_woe, indices, woe_columns, target, weight, estimator, c_value, sub, folds, groups
+):
+    """Each bin's log-odds: coefficient × WoE plus an effect of its own, when CV says so.
+
+    A WoE scorecard gives each variable one coefficient, so its bins keep the spacing of
+    their *marginal* WoE; beside the other variables a bin can weigh more or less
+    (``credit_data``'s purchase price falls next to the loan amount, whatever its own
+    curve). The regression here has both: the WoE columns, scaled so that at the grid's
+    strongest penalty their own penalty is the WoE fit's ``c_value``, and one indicator
+    per bin, whose inverse L2 strength is walked along ``BIN_EFFECT_GRID`` from strong to
+    weak (stopping when the held-out log-loss rises) on the folds that chose ``c_value``.
+    The bin effects are kept only when their best held-out log-loss beats the WoE
+    scorecard's own on the same folds by ``BIN_EFFECT_Z`` standard errors of the paired
+    difference (per row, or per group when ``groups`` are given); otherwise None (the WoE
+    scorecard stands). On more rows than ``BIN_EFFECT_ROWS`` the change they make is
+    estimated on that sample and added to the WoE fit of every row.
+
+    Returns the per-bin log-odds of each variable, the intercept, the chosen strength and
+    the z of the held-out gain.
+    """
+    from scipy import sparse
+
+    if not folds:
+        return None
+    y, w = target[sub], None if weight is None else weight[sub]
+    W = np.column_stack([woe_columns[k] for k in kept])
+
+    def held_out(design, models) -> np.ndarray:
+        """Each row's log-loss (weighted) from the fold's model fitted without its fold."""
+        loss = np.zeros(len(y))
+        for model, (train, test) in zip(models, folds, strict=True):
+            model.fit(design[train], y[train], sample_weight=None if w is None else w[train])
+            p = np.clip(model.predict_proba(design[test])[:, 1], 1e-12, 1 - 1e-12)
+            loss[test] = -(y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p))
+            if w is not None:
+                loss[test] *= w[test]
+        return loss
+
+    with threadpool_limits(1):
+        woe_loss = held_out(W[sub], [_logistic(c_value) for _ in folds])
+    scale = float(np.sqrt(c_value / BIN_EFFECT_GRID[0]))
+    blocks = []
+    for k in kept:
+        index, size = indices[k], len(bin_woe[k])
+        rows = np.flatnonzero(index >= 0)
+        blocks.append(
+            sparse.csr_matrix((np.ones(len(rows)), (rows, index[rows])), shape=(len(y), size))
+        )
+    held = sparse.hstack([sparse.csr_matrix(W[sub] * scale), *blocks], format="csr")
+    losses = []
+    path = [_effects_model(BIN_EFFECT_GRID[0], warm=True) for _ in folds]
+    with threadpool_limits(1):
+        for c in BIN_EFFECT_GRID:  # each fold's fit starts from its previous solution
+            losses.append(held_out(held, [m.set_params(C=c) for m in path]))
+            if len(losses) > 1 and losses[-1].sum() > losses[-2].sum():
+                break
+    best = int(np.argmin([loss.sum() for loss in losses]))
+    gain = woe_loss - losses[best]  # per row: positive where the bin effects predict better
+    if groups is not None:  # an enterprise's month ends count once
+        gain = np.bincount(np.unique(groups, return_inverse=True)[1], gain)
+    se = float(np.sqrt(len(gain) * gain.var()))
+    if gain.sum() <= BIN_EFFECT_Z * se:
+        return None
+    c_bins = BIN_EFFECT_GRID[best]
+    with threadpool_limits(1):
+        plain = _logistic(c_value).fit(W[sub], y, sample_weight=w)
+        model = _effects_model(c_bins).fit(held, y, sample_weight=w)
+    # what the bin effects change, estimated on the judged rows, added to the WoE fit of
+    # every row (the same model when those are all the rows)
+    beta, plain_coef = model.coef_[0], plain.coef_[0]
+    per_bin, at = {}, len(kept)
+    for i, k in enumerate(kept):
+        size = len(bin_woe[k])
+        slope = estimator.coef_[0][i] + scale * beta[i] - plain_coef[i]
+        per_bin[k] = slope * bin_woe[k] + beta[at : at + size]
+        at += size
+    intercept = estimator.intercept_[0] + model.intercept_[0] - plain.intercept_[0]
+    return per_bin, float(intercept), c_bins, float(gain.sum() / se)
+
+
+def _effects_model(c: float, warm: bool = False) -> LogisticRegression:
+    # Newton steps on a few hundred columns: a handful of iterations where L-BFGS needs
+    # hundreds on the scaled WoE columns
+    return LogisticRegression(C=c, solver="newton-cholesky", max_iter=100, warm_start=warm)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -719,6 +858,12 @@ class FittedScorecard:
         base_points: the constant every enterprise starts from (基础分).
         bin_points: per feature, the points of each bin index (clean bins, special,
             missing), integers when ``options.rounding``.
+        bin_logit: per feature, each bin's term in the log-odds of bad (coefficient × WoE,
+            plus the bin's own effect when ``bin_effects_c`` is set).
+        intercept: the regression's intercept (see :attr:`log_odds_intercept`).
+        l2_c: the WoE regression's inverse L2 strength (chosen by CV).
+        bin_effects_c: the bin effects' inverse L2 strength (relative to the WoE terms'),
+            or None when the held-out rows did not ask for them.
     """
 
     features: list[str]
@@ -732,8 +877,11 @@ class FittedScorecard:
     bin_points: dict[str, np.ndarray]
     bin_woe: dict[str, np.ndarray] = field(repr=False)
     exact_base_points: float = field(repr=False)
+    bin_logit: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    intercept: float | None = None
     train_rows: int = 0
     l2_c: float = 1.0
+    bin_effects_c: float | None = None
 
     # -- scoring
 
@@ -767,12 +915,22 @@ class FittedScorecard:
     def _coef(self) -> dict[str, float]:
         return dict(zip(self.features, self.estimator.coef_[0], strict=True))
 
+    def _bin_log_odds(self, feature: str) -> np.ndarray:
+        """Each bin's term in the log-odds of bad.
+
+        A model saved before ``bin_logit`` existed has coefficient × WoE.
+        """
+        saved = getattr(self, "bin_logit", None) or {}
+        if feature in saved:
+            return saved[feature]
+        return self._coef[feature] * self.bin_woe[feature]
+
     @functools.cached_property
     def _shift(self) -> dict[str, float]:
         """Per feature, the raw points of its worst bin that can occur (it scores 0)."""
         out = {}
         for f in self.features:
-            raw = -self.options.factor * self._coef[f] * self.bin_woe[f]
+            raw = -self.options.factor * self._bin_log_odds(f)
             out[f] = float(raw[self._occurs(f)].min())
         return out
 
@@ -781,7 +939,7 @@ class FittedScorecard:
         return (nonevent + event) > 0
 
     def _exact_points(self, feature: str) -> np.ndarray:
-        raw = -self.options.factor * self._coef[feature] * self.bin_woe[feature]
+        raw = -self.options.factor * self._bin_log_odds(feature)
         return raw - self._shift[feature]
 
     def points(self, X: pd.DataFrame, rounded: bool | None = None) -> pd.DataFrame:
@@ -833,6 +991,23 @@ class FittedScorecard:
         """The logistic regression's log-odds of bad, unrounded (what the points round)."""
         points = self.points(X, rounded=False).sum(axis=1).to_numpy() + self.exact_base_points
         return self.log_odds_from_score(points)
+
+    def log_odds_terms(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Each feature's term in the regression's log-odds of bad, unrounded.
+
+        ``log_odds_intercept + `` the row sum is :meth:`log_odds`; without bin effects a
+        term is the coefficient × the WoE of the row's bin.
+        """
+        indices = self._indices(X)
+        return pd.DataFrame(
+            {f: _lookup(self._bin_log_odds(f), indices[f]) for f in self.features}, index=X.index
+        )
+
+    @property
+    def log_odds_intercept(self) -> float:
+        """The regression's intercept (log-odds of bad when every term is 0)."""
+        saved = getattr(self, "intercept", None)
+        return float(self.estimator.intercept_[0]) if saved is None else float(saved)
 
     def woe(self, X: pd.DataFrame) -> pd.DataFrame:
         """The WoE of each row's bin per feature (the regression's inputs)."""
@@ -896,7 +1071,9 @@ class FittedScorecard:
         Assembled from the single binning pass — ``Scorecard.fit`` would bin again — with
         its ``binning_process_`` (the features' binnings), ``estimator_`` and points table
         (base points as its ``intercept_``), so ``Scorecard.score`` gives this score for
-        every category seen in training.
+        every category seen in training. Its ``estimator_`` is the WoE regression: with
+        bin effects (``bin_effects_c`` set) only the points, not ``predict_proba``, are
+        this model's.
         """
         process = BinningProcess(
             variable_names=list(self.features), categorical_variables=list(self.categorical)
@@ -973,6 +1150,7 @@ def fit_scorecard(
     options: ScorecardOptions | None = None,
     sample_weight: np.ndarray | None = None,
     allow_empty: bool = False,
+    groups: np.ndarray | None = None,
 ) -> FittedScorecard:
     """Fit a scorecard on any features and a 0/1 target.
 
@@ -984,6 +1162,8 @@ def fit_scorecard(
             (``ascending``: more means riskier; ``descending``; ``auto`` is the default).
         options: binning, selection and scaling options.
         sample_weight: row weights (e.g. 1/π for inspection outcomes).
+        groups: a label per row whose rows stay together in every held-out check (an
+            enterprise's month ends in a panel, its 统一社会信用代码); None: rows apart.
         allow_empty: when no candidate carries information, return a card without
             variables (every row scores the base points, the training bad rate) instead
             of raising — what scikit-learn expects of an estimator.
@@ -1013,8 +1193,13 @@ def fit_scorecard(
         )
     w_all = np.ones(len(target)) if weight is None else weight
     bads, goods = float((target * w_all).sum()), float(((1 - target) * w_all).sum())
+    group_of = None if groups is None else np.asarray(groups)
+    if group_of is not None and group_of.shape != (len(target),):
+        raise ScorecardInputError(
+            f"groups must hold one label per row ({len(target)}); got shape {group_of.shape}"
+        )
     sub = _cv_rows(target, options)
-    folds = _folds(target[sub], options)
+    folds = _folds(target[sub], options, None if group_of is None else group_of[sub])
 
     records: dict[str, dict] = {}
     binnings: dict[str, OptimalBinning] = {}
@@ -1027,7 +1212,17 @@ def fit_scorecard(
         if kind == "numerical" and options.zero_bin and _is_count(values):
             params["special_codes"] = [0]
         record, binning = _screen(
-            name, values, target, weight, params, options, bads, goods, sub, folds
+            name,
+            values,
+            target,
+            weight,
+            params,
+            options,
+            bads,
+            goods,
+            sub,
+            folds,
+            group_of is not None,
         )
         record["trend"] = getattr(binning, "trend_", None) or ""
         records[name], params_of[name] = record, params
@@ -1144,9 +1339,40 @@ def fit_scorecard(
     for k, b in zip(kept, estimator.coef_[0], strict=True):
         records[k]["decision"] = "selected"
         records[k]["coefficient"] = float(b)
+    bin_logit = {
+        k: b * records[k]["bin_woe"] for k, b in zip(kept, estimator.coef_[0], strict=True)
+    }
+    intercept, c_bins = float(estimator.intercept_[0]), None
+    if options.bin_effects:
+        if len(sub) > BIN_EFFECT_ROWS:
+            sub = _cv_rows(target, dataclasses.replace(options, cv_max_rows=BIN_EFFECT_ROWS))
+            folds = _folds(target[sub], options, None if group_of is None else group_of[sub])
+        effects = _bin_effects(
+            kept,
+            {k: records[k]["bin_woe"] for k in kept},
+            {k: _bin_indices(binnings[k], frame[k].to_numpy()[sub]) for k in kept},
+            woe_columns,
+            target,
+            weight,
+            estimator,
+            c_value,
+            sub,
+            folds,
+            None if group_of is None else group_of[sub],
+        )
+        if effects is not None:
+            bin_logit, intercept, c_bins, z = effects
+            for k in kept:
+                note = records[k].get("note")
+                records[k]["note"] = (f"{note}; " if isinstance(note, str) else "") + (
+                    f"points with its bins' own effects (held-out gain z = {z:.1f})"
+                )
 
-    fitted = _assemble(kept, categorical, records, options, monotonic, binnings, estimator)
+    fitted = _assemble(
+        kept, categorical, records, options, monotonic, binnings, estimator, bin_logit, intercept
+    )
     fitted.train_rows, fitted.l2_c = int(len(target)), float(c_value)
+    fitted.bin_effects_c = c_bins
     log.info("scorecard: %d of %d candidates selected (C=%g)", len(kept), len(names), c_value)
     return fitted
 
@@ -1165,22 +1391,25 @@ def _constant_card(records, options, bads, goods, rows) -> FittedScorecard:
     estimator.classes_ = np.array([0, 1])
     estimator.coef_ = np.zeros((1, 0))
     estimator.intercept_ = np.array([np.log(bads / goods)])
-    fitted = _assemble([], [], records, options, {}, {}, estimator)
+    fitted = _assemble(
+        [], [], records, options, {}, {}, estimator, {}, float(estimator.intercept_[0])
+    )
     fitted.train_rows = int(rows)
     log.warning("scorecard: no candidate carries information; a constant card was returned")
     return fitted
 
 
-def _assemble(kept, categorical, records, options, monotonic, binnings, estimator):
+def _assemble(
+    kept, categorical, records, options, monotonic, binnings, estimator, bin_logit, intercept
+):
     factor = options.factor
     offset = options.base_score - factor * np.log(options.base_odds)
-    coef = dict(zip(kept, estimator.coef_[0], strict=True))
-    exact_base = offset - factor * float(estimator.intercept_[0])
+    exact_base = offset - factor * intercept
     bin_points, bin_woe = {}, {}
     for k in kept:
         woe = records[k].pop("bin_woe")
         nonevent, event = _bin_counts(binnings[k])
-        raw = -factor * coef[k] * woe
+        raw = -factor * bin_logit[k]
         shift = float(raw[(nonevent + event) > 0].min())
         exact_base += shift
         points = raw - shift
@@ -1223,4 +1452,6 @@ def _assemble(kept, categorical, records, options, monotonic, binnings, estimato
         bin_points=bin_points,
         bin_woe=bin_woe,
         exact_base_points=float(exact_base),
+        bin_logit={k: np.asarray(bin_logit[k], dtype=float) for k in kept},
+        intercept=float(intercept),
     )

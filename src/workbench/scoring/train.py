@@ -400,6 +400,7 @@ def train_family(
         monotonic=monotonic,
         options=options,
         sample_weight=weights,
+        groups=train["uscc"].to_numpy(),  # an enterprise's month ends in one fold
     )
     train_score, train_pd = fitted.score(train), fitted.pd(train)
     valid_score, valid_pd = fitted.score(valid), fitted.pd(valid)
