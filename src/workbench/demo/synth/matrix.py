@@ -89,15 +89,27 @@ class Outcome:
     seconds: float = 0.0
 
 
+#: the end of a bureau's name (市场监督管理局); what follows it names a unit of the bureau
+BUREAU = "市场监督管理局"
+
+
 def city_plan(city: Path, out: Path) -> Path:
-    """The demo plan with the city's own departments (its inspectors'), written to ``out``."""
+    """The demo plan with the city's own bureaus (its inspectors'), written to ``out``.
+
+    Like the demo plan, it names bureaus, not their units: a plan department takes every
+    unit whose name starts with it, so a task can be staffed from the whole bureau. Named
+    unit by unit, a unit of two inspectors could not staff a task when one of them had
+    declared a conflict (回避) with the drawn enterprise.
+    """
     from workbench import config
 
     plan = yaml.safe_load((config.current().plans["demo_monthly"]).read_text(encoding="utf-8"))
     inspectors = next(city.glob("inspectors.*"), None)
     if inspectors is not None and inspectors.suffix == ".csv":
-        departments = sorted(pd.read_csv(inspectors, dtype=str)["department"].unique())
-        plan["departments"] = departments
+        names = pd.read_csv(inspectors, dtype=str)["department"].dropna().unique()
+        plan["departments"] = sorted(
+            {n.split(BUREAU)[0] + BUREAU if BUREAU in n else n for n in names}
+        )
     plan["id"] = PLAN
     out.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return out
