@@ -375,6 +375,18 @@ def _binning_params(options: ScorecardOptions, n_rows: int, kind: str, trend: st
 PREBIN_BUCKETS = 2048
 
 
+def _sorted_quantiles(ordered: np.ndarray, buckets: int) -> np.ndarray:
+    """``np.quantile(ordered, linspace(0, 1, buckets + 1))`` of an already sorted array.
+
+    Read off by index (numpy's default linear rule) instead of numpy's partition, which
+    does not know the column is sorted and was a fifth of the pre-binning time.
+    """
+    position = np.linspace(0, 1, buckets + 1) * (len(ordered) - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
 def _cart_splits(x: np.ndarray, y: np.ndarray, w, params: dict) -> np.ndarray:
     """Optbinning's CART pre-binning, fitted on value counts instead of rows.
 
@@ -388,10 +400,10 @@ def _cart_splits(x: np.ndarray, y: np.ndarray, w, params: dict) -> np.ndarray:
     wc = np.ones(len(xc)) if w is None else w[clean]
     if len(xc) == 0:
         return np.array([])
-    values, inverse = np.unique(xc, return_inverse=True)
+    values, inverse, counts = np.unique(xc, return_inverse=True, return_counts=True)
     if len(values) > PREBIN_BUCKETS:
-        edges = np.unique(np.quantile(values[inverse], np.linspace(0, 1, PREBIN_BUCKETS + 1)))
-        inverse = np.searchsorted(edges[1:-1], xc, side="right")
+        edges = np.unique(_sorted_quantiles(np.repeat(values, counts), PREBIN_BUCKETS))
+        inverse = np.searchsorted(edges[1:-1], values, side="right")[inverse]  # per value
         values = edges[:-1]  # bucket i holds [edges[i], edges[i + 1]); a split sits on an edge
         split_at = edges
     else:
@@ -734,7 +746,12 @@ def _folds(target: np.ndarray, options: ScorecardOptions, groups: np.ndarray | N
 
 
 def _logistic(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=1000)
+    """The WoE regression: Newton steps, a handful of them on a few dozen columns.
+
+    The held-out checks fit it some sixty times (on up to 30,000 rows); L-BFGS took
+    over twice as long a fit (44 against 19 ms on 24,000 rows × 20 columns).
+    """
+    return LogisticRegression(C=c, solver="newton-cholesky", max_iter=100)
 
 
 def _choose_c(W, y: np.ndarray, w, folds, grid: tuple[float, ...] = C_GRID) -> float:
@@ -745,7 +762,9 @@ def _choose_c(W, y: np.ndarray, w, folds, grid: tuple[float, ...] = C_GRID) -> f
     """
     loss = np.zeros(len(grid))
     for train, held in folds:
-        model = LogisticRegression(C=grid[0], max_iter=1000, warm_start=True)
+        model = LogisticRegression(
+            C=grid[0], solver="newton-cholesky", max_iter=100, warm_start=True
+        )
         weight = None if w is None else w[held]
         for i, c in enumerate(grid):
             model.set_params(C=c)
