@@ -343,6 +343,27 @@ def test_grade_table_and_order():
     assert not grades.strictly_increasing(flat)
 
 
+def test_grade_intervals_count_an_enterprises_month_ends_once():
+    """Three agreeing month ends of one enterprise carry one enterprise's information."""
+    rng = np.random.default_rng(3)
+    outcome = (rng.random(200) < 0.1).astype(float)
+    enterprise = np.arange(200)
+    alone = grades.wilson_interval(np.array([outcome.sum()]), np.array([200]))
+    one_row_each = grades.clustered_wilson(outcome, enterprise)
+    assert one_row_each == pytest.approx((alone[0][0], alone[1][0]))
+    three_rows_each = grades.clustered_wilson(np.repeat(outcome, 3), np.repeat(enterprise, 3))
+    assert three_rows_each == pytest.approx(one_row_each)
+    as_rows = grades.clustered_wilson(np.repeat(outcome, 3), None)
+    assert as_rows[1] - as_rows[0] < 0.6 * (one_row_each[1] - one_row_each[0])
+    scheme = grades.load_schemes()["national_4"]
+    calibrated = grades.CalibratedScheme(scheme, (3.0, 2.0, 1.0))
+    score = np.repeat(rng.uniform(0, 4, 200), 3)
+    table = grades.grade_table(
+        calibrated.assign(score), np.repeat(outcome, 3), calibrated, groups=np.repeat(enterprise, 3)
+    )
+    assert table["count"].sum() == 600 and table["enterprises"].sum() == 200
+
+
 def test_scheme_errors_name_file_scheme_and_field(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(

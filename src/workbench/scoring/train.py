@@ -409,7 +409,9 @@ def train_family(
         family, fitted, calibrated, catalog.fingerprint(), {"validation_from": str(cut.date())}
     )
     valid_grades = calibrated.assign(valid_score)
-    table = grade_table(valid_grades, y_valid, calibrated, valid_pd)
+    table = grade_table(
+        valid_grades, y_valid, calibrated, valid_pd, groups=valid["uscc"].to_numpy()
+    )
     missing = train[fitted.features].isna().mean()
     metrics = {
         "train_auc": roc_auc_score(y_train, train_pd),

@@ -78,7 +78,7 @@ def score_distribution_figure(result: TrainingResult):
 
 
 def grade_bad_rate_figure(result: TrainingResult):
-    """Observed bad rate per grade with 95 % Wilson intervals (must rise A → D)."""
+    """Observed bad rate per grade with 95 % Wilson intervals, clustered by enterprise."""
     plt = _plt()
     t = result.grade_table
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -139,11 +139,17 @@ def _gaps(m: dict) -> str:
     return text
 
 
+def _enterprises(row) -> str:
+    """Distinct enterprises of a grade-table row ("—" in a table written before they were)."""
+    count = getattr(row, "enterprises", None)
+    return "—" if count is None or count != count else f"{int(count):,}"
+
+
 def model_card(result: TrainingResult, run_id: str | None = None) -> str:
     """The model card in Markdown (purpose, data, performance, limits)."""
     m, p = result.metrics, result.params
     rows = "\n".join(
-        f"| {r.grade} | {r.label} | {r.count:,} | {100 * r.share:.1f}% | "
+        f"| {r.grade} | {r.label} | {r.count:,} | {_enterprises(r)} | {100 * r.share:.1f}% | "
         f"{100 * r.bad_rate:.2f}% [{100 * r.ci_low:.2f}%, {100 * r.ci_high:.2f}%] |"
         for r in result.grade_table.itertuples()
     )
@@ -177,8 +183,8 @@ def model_card(result: TrainingResult, run_id: str | None = None) -> str:
 - 评分稳定性 PSI（训练期 → 验证期）{m["psi_score"]:.4f}
 - 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}
 
-| 等级 | 含义 | 企业数 | 占比 | 坏样本率 [95% 置信区间] |
-|---|---|---|---|---|
+| 等级 | 含义 | 样本数（企业·月末） | 企业数 | 占比 | 坏样本率 [95% 置信区间，按企业聚类] |
+|---|---|---|---|---|---|
 {rows}
 {_gaps(m)}
 ## 入模指标

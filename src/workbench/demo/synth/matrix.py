@@ -85,6 +85,8 @@ class Outcome:
     metrics: dict = field(default_factory=dict)
     bad_rate_by_grade: dict[str, float] = field(default_factory=dict)  # held-out labels
     rows_by_grade: dict[str, int] = field(default_factory=dict)
+    #: 95 % interval of each grade's held-out bad rate, clustered by enterprise
+    interval_by_grade: dict[str, tuple[float, float]] = field(default_factory=dict)
     excluded: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -122,6 +124,7 @@ def run_case(case: Case, root: Path) -> Outcome:
     message is recorded (a readiness message when the data cannot support a model).
     """
     from workbench.errors import WorkbenchError
+    from workbench.scoring.grades import clustered_wilson
     from workbench.stages import grade, ingest, promote, sample, train
     from workbench.stages.runner import execute
     from workbench.workspace.folders import ModelFolder
@@ -161,6 +164,10 @@ def run_case(case: Case, root: Path) -> Outcome:
             grouped = validation.groupby("model_grade")["label"]
             outcome.bad_rate_by_grade = {g: float(v) for g, v in grouped.mean().items()}
             outcome.rows_by_grade = {g: int(v) for g, v in grouped.size().items()}
+            outcome.interval_by_grade = {
+                g: clustered_wilson(part["label"].to_numpy(), part["uscc"].to_numpy())
+                for g, part in validation.groupby("model_grade")
+            }
         if name == "promote" and done.summary.get("exit_code", 0):
             outcome.stopped = f"promote: gates failed: {done.summary}"
             break
