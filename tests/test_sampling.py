@@ -575,6 +575,36 @@ def test_infeasible_task_after_conflicts_message():
     ) in str(err.value)
 
 
+def test_a_task_its_county_cannot_staff_goes_to_the_city_bureau():
+    """回避 in a county unit of two: the prefecture bureau covering the county sends two."""
+    reg = pd.concat(
+        [
+            register(2, dept="县局", region="410421"),
+            register(3, dept="市局", region="410400", start=2),
+        ],
+        ignore_index=True,
+    )
+    p = make_plan(
+        departments=("县局", "市局"), items=(Item("企业公示信息情况检查", ("县局", "市局")),)
+    )
+    tasks = task_frame(3, region="410421")
+    conflicts = pd.DataFrame({"inspector_id": ["I000"], "uscc": ["E0001"]})
+    out = inspectors.assign_inspectors(tasks, reg, p, "2026-10", conflicts)
+    assert out["department"].tolist() == ["县局", "市局", "县局"]
+    county_pairs = [set(out["inspectors"].iloc[i].split(";")) for i in (0, 2)]
+    assert county_pairs == [{"I000", "I001"}] * 2
+    assert set(out["inspectors"].iloc[1].split(";")) <= {"I002", "I003", "I004"}
+    everyone = pd.DataFrame(
+        {"inspector_id": [f"I{i:03d}" for i in range(4)], "uscc": ["E0001"] * 4}
+    )
+    with pytest.raises(inspectors.InfeasiblePlan) as err:
+        inspectors.assign_inspectors(tasks, reg, p, "2026-10", everyone)
+    assert str(err.value).startswith("task T0001 (E0001, 企业公示信息情况检查): 县局 has 2 ")
+    assert str(err.value).endswith(
+        "none of the 1 other departments covering it can staff it either"
+    )
+
+
 def test_city_department_covers_counties_and_county_comes_first():
     reg = pd.concat(
         [

@@ -16,7 +16,10 @@ For each task, in draw order, the candidates are the inspectors of the register
 Among its item's departments a task goes to one with at least ``per_task`` such
 inspectors, the closest to the enterprise (county before prefecture before province,
 then plan order); only when none has enough does it go to the closest at all, and the
-capacity check below says so. It gets the
+capacity check below says so. A task its department cannot staff — fewer than
+``per_task`` candidates left after 回避, the last inspectors and the workload limit — goes
+to the next of those departments, in the same order, that can (another bureau covering
+the enterprise sends the inspectors); only when none can is the plan refused. It gets the
 ``per_task`` candidates with the lowest current workload, ties broken by the key
 ``splitmix64(t XOR i)``, where ``t`` and ``i`` are the first 8 bytes (big-endian) of
 ``SHA-256("{seed}|{plan_id}|{month}|task|{task_id}")`` and of
@@ -154,20 +157,22 @@ def assign_inspectors(
     # department per (item, region): the closest coverage, then plan order
     task_regions = tasks["region_code"].astype(str).to_numpy()
     task_items = tasks["item"].astype(str).to_numpy()
-    choice: dict[tuple[str, str], tuple[str, np.ndarray] | None] = {}
+    # every department that can serve (item, region), best first: the first is the task's
+    # department; the others take a task the first cannot staff (回避, workload)
+    ranked: dict[tuple[str, str], list[tuple[str, np.ndarray]]] = {}
     for item_name, region in dict.fromkeys(zip(task_items, task_regions, strict=True)):
         item = next(it for it in plan.items if it.name == item_name)
-        best, best_rank = None, (False, 0)
-        for dept in item.departments:
+        serving_depts = []
+        for order, dept in enumerate(item.departments):
             pool = pools[(dept, item_name)]
             level = np.array([covers(regions[p], region) for p in pool], dtype=int)
             serving = pool[level > 0]
-            if not len(serving):
-                continue
-            rank = (len(serving) >= k, int(level.max()))
-            if rank > best_rank:
-                best, best_rank = (dept, serving), rank
-        choice[(item_name, region)] = best
+            if len(serving):
+                rank = (len(serving) >= k, int(level.max()))
+                serving_depts.append((rank, -order, dept, serving))
+        serving_depts.sort(key=lambda d: (d[0], d[1]), reverse=True)
+        ranked[(item_name, region)] = [(d[2], d[3]) for d in serving_depts]
+    choice = {key: (depts[0] if depts else None) for key, depts in ranked.items()}
     uncovered = defaultdict(int)
     for key in zip(task_items, task_regions, strict=True):
         if choice[key] is None:
@@ -235,14 +240,23 @@ def assign_inspectors(
     uscc = tasks["uscc"].astype(str).to_numpy()
     for row in range(len(tasks)):
         key = (task_items[row], task_regions[row])
-        dept, pool = choice[key]
         barred = conflict_of.get(uscc[row], set()) | last_of.get(uscc[row], set())
-        cand = pool[~np.isin(pool, list(barred))] if barred else pool
-        cand = cand[load[cand] < limit]
-        if len(cand) < k:
+        staffed = None
+        for dept, pool in ranked[key]:  # the task's department first, then the others
+            cand = pool[~np.isin(pool, list(barred))] if barred else pool
+            cand = cand[load[cand] < limit]
+            if len(cand) >= k:
+                staffed = dept, cand
+                break
+        if staffed is None:
+            dept, pool = choice[key]
+            others = len(ranked[key]) - 1
+            also = f"; none of the {others} other departments covering it can staff it either"
             raise InfeasiblePlan(
                 _short_message(tasks.iloc[row], dept, pool, conflict_of, last_of, load, limit, k)
+                + (also if others else "")
             )
+        task_dept[row], cand = staffed
         mixed = splitmix64(np.bitwise_xor(inspector_key[cand], task_key[row]))
         pick = cand[np.lexsort((mixed, load[cand]))[:k]]
         load[pick] += 1
