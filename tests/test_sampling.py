@@ -575,18 +575,26 @@ def test_infeasible_task_after_conflicts_message():
     ) in str(err.value)
 
 
-def test_a_task_its_county_cannot_staff_goes_to_the_city_bureau():
-    """回避 in a county unit of two: the prefecture bureau covering the county sends two."""
+def county_and_city(first: str, county: int = 2, city: int = 3):
+    """A county bureau (县局, region 410421) and the city bureau over it (市局, 410400).
+
+    Returns the register (the county's inspectors first) and a plan whose one item lists
+    ``first`` before the other bureau.
+    """
+    counties = register(county, dept="县局", region="410421")
     reg = pd.concat(
-        [
-            register(2, dept="县局", region="410421"),
-            register(3, dept="市局", region="410400", start=2),
-        ],
+        [counties, register(city, dept="市局", region="410400", start=county)],
         ignore_index=True,
     )
-    p = make_plan(
-        departments=("县局", "市局"), items=(Item("企业公示信息情况检查", ("县局", "市局")),)
+    order = (first, "市局" if first == "县局" else "县局")
+    return reg, make_plan(
+        departments=("县局", "市局"), items=(Item("企业公示信息情况检查", order),)
     )
+
+
+def test_a_task_its_county_cannot_staff_goes_to_the_city_bureau():
+    """回避 in a county unit of two: the prefecture bureau covering the county sends two."""
+    reg, p = county_and_city(first="县局")
     tasks = task_frame(3, region="410421")
     conflicts = pd.DataFrame({"inspector_id": ["I000"], "uscc": ["E0001"]})
     out = inspectors.assign_inspectors(tasks, reg, p, "2026-10", conflicts)
@@ -606,16 +614,7 @@ def test_a_task_its_county_cannot_staff_goes_to_the_city_bureau():
 
 
 def test_city_department_covers_counties_and_county_comes_first():
-    reg = pd.concat(
-        [
-            register(3, dept="市局", region="410400"),
-            register(2, dept="县局", region="410421", start=3),
-        ],
-        ignore_index=True,
-    )
-    p = make_plan(
-        departments=("县局", "市局"), items=(Item("企业公示信息情况检查", ("市局", "县局")),)
-    )
+    reg, p = county_and_city(first="市局")
     tasks = pd.concat([task_frame(2, region="410421"), task_frame(2, region="410402")])
     tasks["task_id"] = ["a", "b", "c", "d"]
     out = inspectors.assign_inspectors(tasks, reg, p, "2026-10")
