@@ -272,6 +272,14 @@ def test_gates_file(tmp_path):
     assert loaded.auc_min == 0.7 and loaded.psi_max is None and loaded.ks_min == 0.25
     checks = {c.gate: c for c in loaded.check({**PASSING, "psi_score": 0.9})}
     assert checks["psi_max"].passed and checks["auc_min"].passed
+    assert checks["grades_order_z_min"].verdict == "off"  # off unless a bureau sets it
+    custom.write_text("grades_monotone: false\ngrades_order_z_min: -1.645\n", encoding="utf-8")
+    lenient = governance.load_gates(custom)
+    noisy = {**PASSING, "grades_monotone": 0, "grades_order_z": -0.8}
+    assert all(c.passed for c in lenient.check(noisy))
+    shown = {c.gate: c for c in lenient.check({**noisy, "grades_order_z": -2.4})}
+    assert not shown["grades_order_z_min"].passed
+    assert shown["grades_order_z_min"].message == "gate grades_order_z ≥ -1.645 failed: -2.4"
     custom.write_text("auc_minimum: 0.7\n", encoding="utf-8")
     with pytest.raises(governance.GateConfigError, match=r"gates.yaml: key 'auc_minimum'"):
         governance.load_gates(custom)

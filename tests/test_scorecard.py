@@ -364,6 +364,34 @@ def test_grade_intervals_count_an_enterprises_month_ends_once():
     assert table["count"].sum() == 600 and table["enterprises"].sum() == 200
 
 
+def test_order_z_tells_an_inversion_the_data_shows_from_noise():
+    """The weakest step between grades, in (clustered) standard errors."""
+    scheme = grades.load_schemes()["national_4"]
+    calibrated = grades.CalibratedScheme(scheme, (3.0, 2.0, 1.0))
+
+    def table(rates, rows):
+        grade = np.repeat(["A", "B", "C", "D"], rows)
+        label = np.concatenate(
+            [np.arange(n) < round(r * n) for r, n in zip(rates, rows, strict=True)]
+        )
+        return grades.grade_table(grade, label.astype(float), calibrated)
+
+    rising = grades.order_z(table([0.01, 0.02, 0.04, 0.10], [4000] * 4))
+    assert rising > 2
+    noise = table([0.01, 0.02, 0.06, 0.05], [2000, 2000, 100, 100])
+    assert not grades.strictly_increasing(noise) and -1.645 < grades.order_z(noise) < 0
+    # the same swap, measured on 40 times the rows, is an inversion the data shows
+    shown = table([0.01, 0.02, 0.06, 0.05], [2000, 2000, 4000, 4000])
+    assert grades.order_z(shown) < -1.645
+    b, c = noise.iloc[1], noise.iloc[2]  # the weakest step of the noisy table is C → D
+    d = noise.iloc[3]
+    expected = (d.bad_rate - c.bad_rate) / np.hypot(c.se, d.se)
+    assert grades.order_z(noise) == pytest.approx(expected)
+    assert b.se == pytest.approx(np.sqrt(0.02 * 0.98 / 2000))
+    flat = table([0.0, 0.0, 0.0, 0.0], [10] * 4)
+    assert grades.order_z(flat) == 0.0
+
+
 def test_scheme_errors_name_file_scheme_and_field(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(

@@ -80,6 +80,7 @@ class Gates:
     psi_max: float | None = 0.25
     grades_monotone: bool = True
     max_missing_share: float | None = 0.99
+    grades_order_z_min: float | None = None
 
     def check(self, metrics: Mapping[str, float]) -> list[GateCheck]:
         """Every gate on a run's metrics; a metric the run did not log fails its gate."""
@@ -100,6 +101,13 @@ class Gates:
                 "≤",
                 self.max_missing_share,
                 lambda v, t: v <= t,
+            ),
+            (
+                "grades_order_z_min",
+                "grades_order_z",
+                "≥",
+                self.grades_order_z_min,
+                lambda v, t: v >= t,
             ),
         ]
         checks = []
@@ -145,6 +153,9 @@ def load_gates(path: str | Path | None = None) -> Gates:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise GateConfigError(f"{source}: key {key!r} is {value!r}; expected a number")
+        if key == "grades_order_z_min":  # standard errors: any sign
+            values[key] = float(value)
+            continue
         if not 0 <= value <= 1:
             raise GateConfigError(f"{source}: key {key!r} is {value}; expected a value in [0, 1]")
         values[key] = float(value)

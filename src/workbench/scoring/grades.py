@@ -174,18 +174,28 @@ def clustered_wilson(label: np.ndarray, groups: np.ndarray | None, z: float = 1.
     n = len(label)
     if n == 0:
         return np.nan, np.nan
-    bad, effective = label.sum(), float(n)
-    p = bad / n
-    if groups is not None and 0 < p < 1:
-        _, unit = np.unique(np.asarray(groups), return_inverse=True)
-        units = int(unit.max()) + 1
-        if units > 1:
-            resid = np.bincount(unit, label - p, units)
-            variance = float((resid**2).sum()) / n**2  # p(1 − p)/n when each unit is a row
-            if variance > 0:
-                effective = min(float(n), p * (1 - p) / variance)
+    p, variance = rate_and_variance(label, groups)
+    effective = min(float(n), p * (1 - p) / variance) if variance > 0 else float(n)
     low, high = wilson_interval(np.array([p * effective]), np.array([effective]), z=z)
     return float(low[0]), float(high[0])
+
+
+def rate_and_variance(label: np.ndarray, groups: np.ndarray | None) -> tuple[float, float]:
+    """A bad rate and its variance: binomial ``p(1 − p)/n``, or clustered by ``groups``.
+
+    Clustered, it is ``Σ_units (bad − p · rows)² / n²`` — the binomial one when each unit
+    is a row, larger when a unit's rows agree. NaN for no rows.
+    """
+    label = np.asarray(label, dtype=float)
+    n = len(label)
+    if n == 0:
+        return np.nan, np.nan
+    p = float(label.mean())
+    if groups is None:
+        return p, p * (1 - p) / n
+    _, unit = np.unique(np.asarray(groups), return_inverse=True)
+    resid = np.bincount(unit, label - p, int(unit.max()) + 1)
+    return p, float((resid**2).sum()) / n**2
 
 
 def grade_table(
@@ -213,6 +223,9 @@ def grade_table(
         low, high = clustered_wilson(
             part["label"].to_numpy(), None if groups is None else part["group"].to_numpy()
         )
+        _, variance = rate_and_variance(
+            part["label"].to_numpy(), None if groups is None else part["group"].to_numpy()
+        )
         row = {
             "grade": code,
             "label": text,
@@ -221,6 +234,7 @@ def grade_table(
             "bad_rate": bad / n if n else np.nan,
             "ci_low": low,
             "ci_high": high,
+            "se": float(np.sqrt(variance)),
             "mean_pd": part["pd"].mean() if pds is not None and n else np.nan,
         }
         if groups is not None:
@@ -233,3 +247,27 @@ def strictly_increasing(table: pd.DataFrame) -> bool:
     """True when the bad rate rises strictly from each grade to the next."""
     rates = table["bad_rate"].to_numpy()
     return bool(np.all(np.isfinite(rates)) and np.all(np.diff(rates) > 0))
+
+
+#: |z| beyond which an order statistic is reported as this bound (no grade is that sure)
+ORDER_Z_BOUND = 50.0
+
+
+def order_z(table: pd.DataFrame) -> float:
+    """The weakest step between neighbouring grades, in standard errors (等级倒挂检验).
+
+    For each grade and the next, ``(bad rate of the next − bad rate of this) / √(se² +
+    se_next²)`` with the table's (enterprise-clustered) standard errors; the minimum over
+    the steps. Positive: every step rises; around 0: some step is flat within noise; below
+    −1.645: a grade is riskier than the next beyond one-sided 5 % chance — an inversion
+    the data shows, not one a small validation sample can produce. NaN when a grade has
+    no rows; clipped to ±``ORDER_Z_BOUND``.
+    """
+    rates, se = table["bad_rate"].to_numpy(float), table["se"].to_numpy(float)
+    if len(rates) < 2 or not np.all(np.isfinite(rates)):
+        return np.nan
+    step, spread = np.diff(rates), np.sqrt(se[1:] ** 2 + se[:-1] ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exact = np.where(step == 0, 0.0, np.sign(step) * np.inf)  # two rates without noise
+        z = np.where(spread > 0, step / np.where(spread > 0, spread, 1), exact)
+    return float(np.clip(z.min(), -ORDER_Z_BOUND, ORDER_Z_BOUND))

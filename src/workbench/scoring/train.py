@@ -40,6 +40,7 @@ from workbench.scoring.grades import (
     CalibratedScheme,
     grade_table,
     load_schemes,
+    order_z,
     strictly_increasing,
 )
 from workbench.scoring.model import GradingModel
@@ -420,6 +421,7 @@ def train_family(
         "valid_brier": brier_score_loss(y_valid, valid_pd),
         "psi_score": population_stability(train_score, valid_score),
         "grades_monotone": float(strictly_increasing(table)),
+        "grades_order_z": order_z(table),
         "max_feature_missing_share": float(missing.max()),
         "n_features": float(len(fitted.features)),
         "train_rows": float(len(train)),

@@ -139,6 +139,15 @@ def _gaps(m: dict) -> str:
     return text
 
 
+def _order(m: dict) -> str:
+    """The weakest step between neighbouring grades in standard errors, and what it means."""
+    z = m.get("grades_order_z")
+    if z is None or z != z:
+        return ""
+    meaning = "显著倒挂" if z < -1.645 else ("在抽样误差之内" if z <= 0 else "逐级上升")
+    return f"（相邻等级最弱一步 z = {z:.2f}，{meaning}；按企业聚类的标准误）"
+
+
 def _enterprises(row) -> str:
     """Distinct enterprises of a grade-table row ("—" in a table written before they were)."""
     count = getattr(row, "enterprises", None)
@@ -181,7 +190,7 @@ def model_card(result: TrainingResult, run_id: str | None = None) -> str:
 - AUC {m["valid_auc"]:.4f}，KS {m["valid_ks"]:.4f}，Gini {m["valid_gini"]:.4f}，
   Brier {m["valid_brier"]:.4f}；训练期 AUC {m["train_auc"]:.4f}
 - 评分稳定性 PSI（训练期 → 验证期）{m["psi_score"]:.4f}
-- 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}
+- 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}{_order(m)}
 
 | 等级 | 含义 | 样本数（企业·月末） | 企业数 | 占比 | 坏样本率 [95% 置信区间，按企业聚类] |
 |---|---|---|---|---|---|
