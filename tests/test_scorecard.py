@@ -348,7 +348,7 @@ def test_grade_intervals_count_an_enterprises_month_ends_once():
     rng = np.random.default_rng(3)
     outcome = (rng.random(200) < 0.1).astype(float)
     enterprise = np.arange(200)
-    alone = grades.wilson_interval(np.array([outcome.sum()]), np.array([200]))
+    alone = grades.wilson_interval(np.array([outcome.sum()]), np.array([200]), z=grades.Z)
     one_row_each = grades.clustered_wilson(outcome, enterprise)
     assert one_row_each == pytest.approx((alone[0][0], alone[1][0]))
     three_rows_each = grades.clustered_wilson(np.repeat(outcome, 3), np.repeat(enterprise, 3))

@@ -57,9 +57,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.scoring.grades import wilson_interval
+from workbench.scoring.grades import Z, wilson_effective, wilson_interval
 
-Z = 1.959963984540054  # two-sided 95 %
 OVERALL = "合计"
 #: Said where no interval is meaningful (too few inspections or findings).
 INSUFFICIENT = "样本不足"
@@ -145,21 +144,6 @@ def stratum_variance(beta, gamma, num, den, m, adjust: float | None = None) -> n
 
 #: Pseudo-counts of the adjusted rate ``(y + 1)/(m + 2)`` in the lift's variances.
 WALD_ADJUST = 1.0
-
-
-def wilson_effective(p, variance, trials, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson interval at the effective sample size ``p(1 − p)/V`` (Korn–Graubard).
-
-    Where ``p`` is 0 or 1 (or ``V`` is 0) the effective size is ``trials``; where that
-    is 0 the interval is NaN (nothing to say).
-    """
-    p, variance, trials = np.broadcast_arrays(_f(p), _f(variance), _f(trials))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inner = (variance > 0) & (p > 0) & (p < 1)
-        n_eff = np.where(inner, p * (1 - p) / np.where(inner, variance, 1), trials)
-        n_eff = np.where(n_eff > 0, n_eff, np.nan)
-        low, high = wilson_interval(p * n_eff, n_eff, z=z)
-    return np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def ratio_arrays(N, m, num, den, z: float = Z) -> dict[str, np.ndarray]:

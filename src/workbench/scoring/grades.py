@@ -20,6 +20,7 @@ from workbench import config
 from workbench.errors import WorkbenchError
 
 METHODS = ("shares", "pd_bands", "score_bands")
+Z = 1.959963984540054  # two-sided 95 %
 
 
 class SchemeError(WorkbenchError, ValueError):
@@ -158,26 +159,37 @@ def wilson_interval(bad: np.ndarray, total: np.ndarray, z: float = 1.96):
     return centre - half, centre + half
 
 
-def clustered_wilson(label: np.ndarray, groups: np.ndarray | None, z: float = 1.96):
+def clustered_wilson(label: np.ndarray, groups: np.ndarray | None, z: float = Z):
     """A bad rate's Wilson interval when rows come in clusters (an enterprise's month ends).
 
     An enterprise validated at three month ends carries nearly the same outcome three
-    times: counted as three independent rows its interval is too narrow. The rate's
-    variance is the ratio estimator's with enterprises as the units (between-enterprise
-    spread of ``bad − p · rows``, scaled like the binomial ``p(1 − p)/n`` so that one row
-    per enterprise gives the plain interval), and the Wilson interval is taken at the
-    effective number of rows ``p(1 − p)/variance`` (Korn–Graubard), never more than the
-    rows themselves: an enterprise whose month ends all agree counts once. Without
-    ``groups`` it is the plain Wilson interval. Returns (low, high).
+    times: counted as three independent rows its interval is too narrow. The variance is
+    :func:`rate_and_variance`'s, clustered by ``groups``, and the interval
+    :func:`wilson_effective`'s at the effective number of rows (an enterprise whose month
+    ends all agree counts once). Without ``groups`` it is the plain Wilson interval.
+    Returns (low, high); NaN for no rows.
     """
-    label = np.asarray(label, dtype=float)
-    n = len(label)
-    if n == 0:
-        return np.nan, np.nan
     p, variance = rate_and_variance(label, groups)
-    effective = min(float(n), p * (1 - p) / variance) if variance > 0 else float(n)
-    low, high = wilson_interval(np.array([p * effective]), np.array([effective]), z=z)
-    return float(low[0]), float(high[0])
+    low, high = wilson_effective(p, variance, len(label), z=z)
+    return float(low), float(high)
+
+
+def wilson_effective(p, variance, trials, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson interval at the effective sample size ``p(1 − p)/V`` (Korn–Graubard).
+
+    Where ``p`` is 0 or 1 (or ``V`` is 0) the effective size is ``trials``; where that
+    is 0 the interval is NaN (nothing to say). The evaluation's design-based estimates
+    and the grade table's enterprise-clustered bad rates both take their interval here.
+    """
+    p, variance, trials = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (p, variance, trials))
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inner = (variance > 0) & (p > 0) & (p < 1)
+        n_eff = np.where(inner, p * (1 - p) / np.where(inner, variance, 1), trials)
+        n_eff = np.where(n_eff > 0, n_eff, np.nan)
+        low, high = wilson_interval(p * n_eff, n_eff, z=z)
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def rate_and_variance(label: np.ndarray, groups: np.ndarray | None) -> tuple[float, float]:
@@ -220,20 +232,18 @@ def grade_table(
     for code, text in zip(calibrated.scheme.codes, calibrated.scheme.labels, strict=True):
         part = frame[frame["grade"] == code]
         bad, n = part["label"].sum(), len(part)
-        low, high = clustered_wilson(
+        p, variance = rate_and_variance(
             part["label"].to_numpy(), None if groups is None else part["group"].to_numpy()
         )
-        _, variance = rate_and_variance(
-            part["label"].to_numpy(), None if groups is None else part["group"].to_numpy()
-        )
+        low, high = wilson_effective(p, variance, n)
         row = {
             "grade": code,
             "label": text,
             "count": n,
             "share": n / max(len(frame), 1),
             "bad_rate": bad / n if n else np.nan,
-            "ci_low": low,
-            "ci_high": high,
+            "ci_low": float(low),
+            "ci_high": float(high),
             "se": float(np.sqrt(variance)),
             "mean_pd": part["pd"].mean() if pds is not None and n else np.nan,
         }

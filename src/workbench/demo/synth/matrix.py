@@ -161,13 +161,12 @@ def run_case(case: Case, root: Path) -> Outcome:
             outcome.design = summary["params"].get("design")
             outcome.excluded = dict(summary["params"].get("excluded") or {})
             validation = ModelFolder(Path(done.parameters.out)).read_parquet("validation")
-            grouped = validation.groupby("model_grade")["label"]
-            outcome.bad_rate_by_grade = {g: float(v) for g, v in grouped.mean().items()}
-            outcome.rows_by_grade = {g: int(v) for g, v in grouped.size().items()}
-            outcome.interval_by_grade = {
-                g: clustered_wilson(part["label"].to_numpy(), part["uscc"].to_numpy())
-                for g, part in validation.groupby("model_grade")
-            }
+            for g, part in validation.groupby("model_grade"):
+                outcome.bad_rate_by_grade[g] = float(part["label"].mean())
+                outcome.rows_by_grade[g] = len(part)
+                outcome.interval_by_grade[g] = clustered_wilson(
+                    part["label"].to_numpy(), part["uscc"].to_numpy()
+                )
         if name == "promote" and done.summary.get("exit_code", 0):
             outcome.stopped = f"promote: gates failed: {done.summary}"
             break
