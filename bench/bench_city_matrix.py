@@ -4,8 +4,11 @@ For each city of :data:`workbench.demo.synth.matrix.GRID` (3,000 enterprises eac
 prefecture, industry mix or risk structure; 18 to 60 months of exported history; other end
 months; optional tables absent) it runs ingest → train → promote → grade → sample in a
 private workspace and prints one Markdown table: the design, the validation AUC, the
-LightGBM reference on the same indicators and split, and the bad rate per grade on the
-held-out (out-of-time validation) labels — or the readiness message a stage stopped with.
+LightGBM reference on the same indicators and split, the bad rate per grade on the
+held-out (out-of-time validation) labels, and whether the grades rise strictly — the
+scorecard's, and the reference's graded by the same scheme (``graded_alike``), so an
+inversion the sample makes is told from one the scorecard makes — or the readiness
+message a stage stopped with.
 
     .venv/bin/python bench/bench_city_matrix.py            # the whole grid (~5 min alone)
     .venv/bin/python bench/bench_city_matrix.py h18 h48-latent   # some cities
@@ -75,9 +78,10 @@ def main() -> None:
         print(f"{case.name}: {outcome.seconds:.0f} s", file=sys.stderr)
     print(
         "| city | profile | end | design (training / validation month ends) | valid AUC | "
-        "LightGBM ref | bad rate A / B / C / D (held-out) [95 % CI by enterprise] | left out |"
+        "LightGBM ref | bad rate A / B / C / D (held-out) [95 % CI by enterprise] | "
+        "strict order: scorecard / LightGBM graded alike (weakest step z) | left out |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for o in rows:
         profile = o.case.profile.describe()
         stops = ""
@@ -87,7 +91,7 @@ def main() -> None:
             why = f"{more[1]} months held, {more[2]} more needed" if more else message[:120]
             stops = f"{stage} stops: {why}"
         if o.stopped and not o.metrics.get("reference_lgbm_auc"):
-            print(f"| {o.case.name} | {profile} | {o.case.end} | {stops} | — | — | — | — |")
+            print(f"| {o.case.name} | {profile} | {o.case.end} | {stops} | — | — | — | — | — |")
             continue
         m = o.metrics
         design = o.design.split(";")[0].removeprefix("design: ")
@@ -99,9 +103,16 @@ def main() -> None:
             else "—"
             for g in "ABCD"
         )
+        order = " / ".join(
+            f"{'yes' if m[flag] else 'no'} ({m[z]:+.2f})"
+            for flag, z in (
+                ("grades_monotone", "grades_order_z"),
+                ("reference_lgbm_grades_monotone", "reference_lgbm_order_z"),
+            )
+        )
         print(
             f"| {o.case.name} | {profile} | {o.case.end} | {design} | {m['valid_auc']:.3f} | "
-            f"{m['reference_lgbm_auc']:.3f} | {rates} | {len(o.excluded)} |"
+            f"{m['reference_lgbm_auc']:.3f} | {rates} | {order} | {len(o.excluded)} |"
         )
 
 

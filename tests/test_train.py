@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,9 +14,16 @@ from workbench.demo import synth
 from workbench.demo.synth.ceiling import truth_ceiling
 from workbench.indicators import load_catalog
 from workbench.scoring import labels
+from workbench.scoring.grades import load_schemes
 from workbench.scoring.panel import build_panel, latest_labelled_snapshot
 from workbench.scoring.scorecard import BASE_POINTS
-from workbench.scoring.train import embargoed_snapshots, split_with_embargo, train_family
+from workbench.scoring.train import (
+    embargoed_snapshots,
+    graded_alike,
+    split_with_embargo,
+    train_family,
+)
+from workbench.views.training import model_card
 
 DATA_SNAPSHOT = synth.DEFAULT_END
 
@@ -76,6 +84,33 @@ def test_scorecard_is_within_002_of_lightgbm(trained):
     assert 0.6 < m["reference_lgbm_auc"] < 1.0
     assert m["gap_to_reference"] == pytest.approx(m["reference_lgbm_auc"] - m["valid_auc"])
     assert m["gap_to_reference"] <= 0.02, m
+
+
+def test_the_reference_is_graded_as_the_scorecard_is(trained):
+    """The reference's grades: same scheme, same scale, cutoffs from its own training PDs.
+
+    Fed the scorecard's own PDs, :func:`graded_alike` gives back the scorecard's grade
+    table; the metrics logged for LightGBM agree with its table.
+    """
+    result = trained["national_4"]
+    fitted = result.model.scorecard
+    np.testing.assert_allclose(
+        fitted.score_from_pd(fitted.pd_from_score(result.train_scores)), result.train_scores
+    )
+    v = result.validation
+    y_valid = v["label"].astype(int).to_numpy()
+    train_pd = fitted.pd_from_score(result.train_scores)
+    again = graded_alike(
+        load_schemes()["national_4"], fitted, train_pd, v["pd"].to_numpy(), y_valid, v["uscc"]
+    )
+    columns = ["grade", "count", "enterprises", "bad_rate", "ci_low", "ci_high"]
+    pd.testing.assert_frame_equal(again[columns], result.grade_table[columns])
+    m = result.metrics
+    assert m["reference_lgbm_grades_monotone"] in (0.0, 1.0)
+    # strictly rising ⇔ every step between neighbouring grades is positive
+    assert (m["reference_lgbm_order_z"] > 0) == (m["reference_lgbm_grades_monotone"] == 1.0)
+    assert "参照模型 LightGBM 按同一方案分级" in model_card(result)
+    assert "reference_lgbm_grades_monotone" not in trained["five_class"].metrics
 
 
 def test_points_table_carries_chinese_names(trained):

@@ -1002,6 +1002,17 @@ class FittedScorecard:
         """
         return 1 / (1 + np.exp(-self.log_odds_from_score(score)))
 
+    def score_from_pd(self, pd_: np.ndarray) -> np.ndarray:
+        """Points of a PD on this card's scale (the inverse of :meth:`pd_from_score`).
+
+        Puts another model's PD where this card's grade cutoffs can read it.
+        """
+        p = np.clip(np.asarray(pd_, dtype=float), 1e-12, 1 - 1e-12)
+        log_odds = np.log(p / (1 - p))
+        return self.options.base_score - self.options.factor * (
+            log_odds - np.log(1 / self.options.base_odds)
+        )
+
     def pd(self, X: pd.DataFrame) -> np.ndarray:
         """Probability of the bad outcome (PD) of each row's score."""
         return self.pd_from_score(self.score(X))

@@ -38,13 +38,19 @@ from workbench.scoring.design import (  # noqa: F401  (embargoed_snapshots: re-e
 )
 from workbench.scoring.grades import (
     CalibratedScheme,
+    GradeScheme,
     grade_table,
     load_schemes,
     order_z,
     strictly_increasing,
 )
 from workbench.scoring.model import GradingModel
-from workbench.scoring.scorecard import BASE_POINTS, ScorecardOptions, fit_scorecard
+from workbench.scoring.scorecard import (
+    BASE_POINTS,
+    FittedScorecard,
+    ScorecardOptions,
+    fit_scorecard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +125,8 @@ def lightgbm_reference(
     names: list[str],
     categorical: list[str],
     seed: int = 0,
-) -> float:
-    """Validation AUC of a LightGBM model on the same indicators and split.
+) -> tuple[np.ndarray, np.ndarray]:
+    """A LightGBM model's PD on the training and the validation rows (same indicators, split).
 
     The reference a reviewer needs to read the scorecard's AUC: how much a flexible model
     (interactions, no monotonic constraint) finds in the same data. Small, strongly
@@ -134,8 +140,28 @@ def lightgbm_reference(
     x_train, to_frame = lightgbm_frames(train, names, categorical)
     model = lgb.LGBMClassifier(**LGBM_REFERENCE, random_state=seed)
     model.fit(x_train, train["label"].astype(int))
-    predicted = model.predict_proba(to_frame(valid))[:, 1]
-    return float(roc_auc_score(valid["label"].astype(int), predicted))
+    return model.predict_proba(x_train)[:, 1], model.predict_proba(to_frame(valid))[:, 1]
+
+
+def graded_alike(
+    scheme: GradeScheme,
+    fitted: FittedScorecard,
+    train_pd: np.ndarray,
+    valid_pd: np.ndarray,
+    y_valid: np.ndarray,
+    groups: np.ndarray,
+) -> pd.DataFrame:
+    """The validation grade table of another model's PDs, graded as the scorecard grades.
+
+    The PDs become points on the card's scale (``score_from_pd``), the scheme's cutoffs
+    are calibrated on the model's own training PDs, as the card's are on its own. Applied
+    to the reference LightGBM it tells a reviewer whether a grade inversion is the
+    scorecard's or the sample's: a city of a few thousand enterprises validates a few
+    dozen bad ones, and a flexible model's grades then swap as often.
+    """
+    calibrated = scheme.calibrate(fitted.score_from_pd(train_pd), train_pd)
+    grades = calibrated.assign(fitted.score_from_pd(valid_pd))
+    return grade_table(grades, y_valid, calibrated, valid_pd, groups=groups)
 
 
 def lightgbm_frames(train: pd.DataFrame, names: list[str], categorical: list[str]):
@@ -317,7 +343,8 @@ def train_family(
     embargo off and lets training labels overlap the validation period — only for
     diagnostics). With ``reference`` a LightGBM model is fitted on the same indicators
     and split, and its validation AUC is reported beside the scorecard's
-    (``reference_lgbm_auc``).
+    (``reference_lgbm_auc``), with its grades by the same scheme
+    (``reference_lgbm_grades_monotone``, ``reference_lgbm_order_z``; :func:`graded_alike`).
 
     Indicators that cannot take part are left out with their reason, never a crash:
     ``unavailable`` (id → reason, e.g. its source table is absent from the data),
@@ -431,8 +458,19 @@ def train_family(
     }
     metrics["valid_gini"] = 2 * metrics["valid_auc"] - 1
     if reference:
-        metrics["reference_lgbm_auc"] = lightgbm_reference(train, valid, names, categorical)
+        reference_train, reference_valid = lightgbm_reference(train, valid, names, categorical)
+        metrics["reference_lgbm_auc"] = roc_auc_score(y_valid, reference_valid)
         metrics["gap_to_reference"] = metrics["reference_lgbm_auc"] - metrics["valid_auc"]
+        alike = graded_alike(
+            schemes[scheme_id],
+            fitted,
+            reference_train,
+            reference_valid,
+            y_valid,
+            valid["uscc"].to_numpy(),
+        )
+        metrics["reference_lgbm_grades_monotone"] = float(strictly_increasing(alike))
+        metrics["reference_lgbm_order_z"] = order_z(alike)
     params = {
         "family": family,
         "scheme": scheme_id,

@@ -268,6 +268,13 @@ def describe(params: Parameters, summary: dict) -> list[str]:
             f"  a LightGBM reference on the same indicators and split reaches AUC "
             f"{m['reference_lgbm_auc']:.4f} (gap {m['gap_to_reference']:+.4f})"
         )
+    if "reference_lgbm_grades_monotone" in m:
+        lines.append(
+            "  its grades by the same scheme rise strictly: "
+            f"{'yes' if m['reference_lgbm_grades_monotone'] else 'no'} "
+            f"(weakest step z = {m['reference_lgbm_order_z']:.2f}; "
+            f"the scorecard's {m['grades_order_z']:.2f})"
+        )
     if "truth_violation_auc" in m:
         lines.append(
             f"  the synthetic city's true violation risk reaches AUC "

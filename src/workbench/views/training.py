@@ -148,6 +148,24 @@ def _order(m: dict) -> str:
     return f"（相邻等级最弱一步 z = {z:.2f}，{meaning}；按企业聚类的标准误）"
 
 
+def _reference_order(m: dict) -> str:
+    """The reference LightGBM graded by the same scheme: is an inversion the sample's?"""
+    if "reference_lgbm_grades_monotone" not in m:
+        return ""
+    rises = "是" if m["reference_lgbm_grades_monotone"] else "否"
+    note = (
+        "参照模型同样未严格上升：这一验证样本量难以支撑严格递增，倒挂未必来自评分卡"
+        if not m["reference_lgbm_grades_monotone"] and not m["grades_monotone"]
+        else ""
+    )
+    z = m.get("reference_lgbm_order_z")
+    z_text = f"，最弱一步 z = {z:.2f}" if z is not None and z == z else ""
+    return (
+        f"\n- 参照模型 LightGBM 按同一方案分级（切分点取自其训练期预测）："
+        f"坏样本率严格上升 {rises}{z_text}{'；' + note if note else ''}"
+    )
+
+
 def _enterprises(row) -> str:
     """Distinct enterprises of a grade-table row ("—" in a table written before they were)."""
     count = getattr(row, "enterprises", None)
@@ -190,7 +208,7 @@ def model_card(result: TrainingResult, run_id: str | None = None) -> str:
 - AUC {m["valid_auc"]:.4f}，KS {m["valid_ks"]:.4f}，Gini {m["valid_gini"]:.4f}，
   Brier {m["valid_brier"]:.4f}；训练期 AUC {m["train_auc"]:.4f}
 - 评分稳定性 PSI（训练期 → 验证期）{m["psi_score"]:.4f}
-- 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}{_order(m)}
+- 坏样本率随等级严格上升：{"是" if m["grades_monotone"] else "**否**"}{_order(m)}{_reference_order(m)}
 
 | 等级 | 含义 | 样本数（企业·月末） | 企业数 | 占比 | 坏样本率 [95% 置信区间，按企业聚类] |
 |---|---|---|---|---|---|
@@ -248,6 +266,7 @@ def metrics_frame(result: TrainingResult) -> pd.DataFrame:
         "n_features": "入模指标数",
         "valid_bad_rate": "验证期坏样本率",
         "reference_lgbm_auc": "参照模型 LightGBM 验证期 AUC",
+        "reference_lgbm_order_z": "参照模型按同一方案分级：相邻等级最弱一步 z",
         "truth_label_auc": "合成城市标签上限 AUC",
         "truth_violation_auc": "合成城市真实违法概率 AUC",
     }
