@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from workbench.scoring import grades
 from workbench.scoring.scorecard import BASE_POINTS, ScorecardOptions, fit_scorecard
+from workbench.views.training import _thin_bins
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning:optbinning")
 
@@ -469,3 +470,28 @@ def test_held_out_checks_keep_an_enterprises_month_ends_together():
     record = by_enterprise.iv_table.set_index("feature").loc["phone"]
     assert record["iv"] > 1 and record["cross_iv"] <= 0
     assert "does not hold out of fold" in record["decision"]
+
+
+def test_a_bin_resting_on_one_bad_enterprise_is_flagged():
+    # a panel of 3,000 enterprises at 10 month ends: five large industry divisions of real
+    # risk, and a small one of 8 enterprises whose only bad one is bad at all ten month
+    # ends — ten bad rows, as many as a bin needs, from a single enterprise
+    rng = np.random.default_rng(3)
+    months, rates = 10, {"A": 0.02, "B": 0.05, "C": 0.10, "D": 0.20, "E": 0.30}
+    division = np.r_[np.repeat(list(rates), 600), ["S"] * 8]
+    bad = np.r_[rng.random(3_000) < np.repeat(list(rates.values()), 600), [True] + [False] * 7]
+    X = pd.DataFrame({"division": np.repeat(division, months)})
+    y = np.repeat(bad.astype(int), months)
+    uscc = np.repeat(np.arange(len(division)), months)
+    model = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    record = model.iv_table.set_index("feature").loc["division"]
+    assert record["decision"] == "selected"
+    bins = model.points_table().query("Variable == 'division'")["Bin"].astype(str)
+    assert "S" in set(bins), bins  # the small division is a bin of its own
+    assert record["bad_enterprises_min"] == 1
+    assert "a bin rests on 1 bad enterprise(s)" in record["note"]
+    card_line = _thin_bins(model.iv_table, events=10)  # the model card's line
+    assert "1 个入模指标" in card_line and "最少 1 家：division" in card_line
+    # rows apart (no enterprises given): nothing to count
+    rows_apart = fit_scorecard(X, y, categorical=["division"]).iv_table.set_index("feature")
+    assert np.isnan(rows_apart.loc["division", "bad_enterprises_min"])

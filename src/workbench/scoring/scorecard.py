@@ -1369,6 +1369,15 @@ def fit_scorecard(
     for k, b in zip(kept, estimator.coef_[0], strict=True):
         records[k]["decision"] = "selected"
         records[k]["coefficient"] = float(b)
+    if group_of is not None:
+        for k in kept:
+            fewest = _fewest_bad_groups(binnings[k], frame[k].to_numpy(), target, group_of)
+            records[k]["bad_enterprises_min"] = fewest
+            if fewest < options.min_bin_events:
+                _add_note(
+                    records[k],
+                    f"a bin rests on {fewest} bad enterprise(s): its bad rows are their month ends",
+                )
     bin_logit = {
         k: b * records[k]["bin_woe"] for k, b in zip(kept, estimator.coef_[0], strict=True)
     }
@@ -1393,9 +1402,8 @@ def fit_scorecard(
         if effects is not None:
             bin_logit, intercept, c_bins, z = effects
             for k in kept:
-                note = records[k].get("note")
-                records[k]["note"] = (f"{note}; " if isinstance(note, str) else "") + (
-                    f"points with its bins' own effects (held-out gain z = {z:.1f})"
+                _add_note(
+                    records[k], f"points with its bins' own effects (held-out gain z = {z:.1f})"
                 )
 
     fitted = _assemble(
@@ -1405,6 +1413,24 @@ def fit_scorecard(
     fitted.bin_effects_c = c_bins
     log.info("scorecard: %d of %d candidates selected (C=%g)", len(kept), len(names), c_value)
     return fitted
+
+
+def _add_note(record: dict, text: str) -> None:
+    note = record.get("note")
+    record["note"] = (f"{note}; " if isinstance(note, str) else "") + text
+
+
+def _fewest_bad_groups(binning, values, target, groups) -> int:
+    """The fewest distinct groups (enterprises) with a bad outcome in any bin holding one.
+
+    A bin's event minimum counts rows; in a panel ten bad rows can be one enterprise's
+    ten month ends, and then the bin's points are that enterprise's outcome (the
+    60-month matrix city's grade-C inversions, bench/README.md).
+    """
+    bad = target == 1
+    index = _bin_indices(binning, values[bad])
+    per_bin = pd.Series(groups[bad]).groupby(index).nunique()
+    return int(per_bin.min()) if len(per_bin) else 0
 
 
 def _corr_with(W: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -1461,6 +1487,7 @@ def _assemble(
         "coefficient",
         "decision",
         "note",
+        "bad_enterprises_min",
     ]
     table = table.reindex(columns=columns)
     order = table["decision"].eq("selected").map({True: 0, False: 1})

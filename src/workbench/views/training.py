@@ -166,6 +166,26 @@ def _reference_order(m: dict) -> str:
     )
 
 
+def _thin_bins(iv_table: pd.DataFrame, events: int) -> str:
+    """One line on the selected variables with a bin resting on few bad enterprises.
+
+    A bin's event minimum counts rows; in a panel its bad rows can be a few enterprises'
+    month ends, and then its points are those enterprises' outcomes.
+    """
+    if "bad_enterprises_min" not in iv_table:
+        return ""
+    selected = iv_table[iv_table["decision"] == "selected"]
+    thin = selected[selected["bad_enterprises_min"] < events].sort_values("bad_enterprises_min")
+    if thin.empty:
+        return ""
+    first = thin.iloc[0]
+    return (
+        f"\n\n注意：{len(thin)} 个入模指标有分箱的坏样本来自不足 {events} 家企业（最少 "
+        f"{int(first['bad_enterprises_min'])} 家：{first['feature']}）——这些分箱的分值反映个别"
+        "企业的结局，样本外未必成立；企业数越少的城市越常见（IV 表 note 列逐一列出）。"
+    )
+
+
 def _enterprises(row) -> str:
     """Distinct enterprises of a grade-table row ("—" in a table written before they were)."""
     count = getattr(row, "enterprises", None)
@@ -184,6 +204,7 @@ def model_card(result: TrainingResult, run_id: str | None = None) -> str:
         f"- {row.feature}（{row.名称}）IV {row.iv:.3f}"
         for row in result.iv_table[result.iv_table["decision"] == "selected"].itertuples()
     )
+    features += _thin_bins(result.iv_table, p["options"].get("min_bin_events", 0))
     embargo = p.get("embargo_months", 0)
     return f"""# 模型卡：{p["family"]} 评分卡
 
