@@ -14,6 +14,7 @@ from workbench.demo import synth
 from workbench.demo.synth.ceiling import truth_ceiling
 from workbench.indicators import load_catalog
 from workbench.scoring import labels
+from workbench.scoring import train as train_module
 from workbench.scoring.grades import load_schemes
 from workbench.scoring.panel import build_panel, latest_labelled_snapshot
 from workbench.scoring.scorecard import BASE_POINTS
@@ -23,7 +24,7 @@ from workbench.scoring.train import (
     split_with_embargo,
     train_family,
 )
-from workbench.views.training import model_card
+from workbench.views.training import _reference_order, model_card
 
 DATA_SNAPSHOT = synth.DEFAULT_END
 
@@ -86,11 +87,12 @@ def test_scorecard_is_within_002_of_lightgbm(trained):
     assert m["gap_to_reference"] <= 0.02, m
 
 
-def test_the_reference_is_graded_as_the_scorecard_is(trained):
+def test_the_reference_is_graded_as_the_scorecard_is(trained, city_panel, monkeypatch):
     """The reference's grades: same scheme, same scale, cutoffs from its own training PDs.
 
     Fed the scorecard's own PDs, :func:`graded_alike` gives back the scorecard's grade
-    table; the metrics logged for LightGBM agree with its table.
+    table, and a training run whose reference predicts exactly the card's PDs logs the
+    card's own order for it.
     """
     result = trained["national_4"]
     fitted = result.model.scorecard
@@ -105,12 +107,36 @@ def test_the_reference_is_graded_as_the_scorecard_is(trained):
     )
     columns = ["grade", "count", "enterprises", "bad_rate", "ci_low", "ci_high"]
     pd.testing.assert_frame_equal(again[columns], result.grade_table[columns])
-    m = result.metrics
-    assert m["reference_lgbm_grades_monotone"] in (0.0, 1.0)
-    # strictly rising ⇔ every step between neighbouring grades is positive
-    assert (m["reference_lgbm_order_z"] > 0) == (m["reference_lgbm_grades_monotone"] == 1.0)
+
+    def the_card(train, valid, names, categorical, seed=0):
+        return fitted.pd(train), fitted.pd(valid)
+
+    monkeypatch.setattr(train_module, "lightgbm_reference", the_card)
+    m = train_family(city_panel, load_catalog(), scheme_id="national_4").metrics
+    assert m["valid_auc"] == result.metrics["valid_auc"]  # the same card, trained again
+    assert m["reference_lgbm_auc"] == pytest.approx(m["valid_auc"])
+    assert m["reference_lgbm_grades_monotone"] == m["grades_monotone"]
+    assert m["reference_lgbm_order_z"] == pytest.approx(m["grades_order_z"])
     assert "参照模型 LightGBM 按同一方案分级" in model_card(result)
     assert "reference_lgbm_grades_monotone" not in trained["five_class"].metrics
+
+
+def test_the_model_card_reads_the_references_order_with_its_noise():
+    flat = {"grades_monotone": 0.0, "grades_order_z": -0.4}
+    both = _reference_order(
+        {**flat, "reference_lgbm_grades_monotone": 0.0, "reference_lgbm_order_z": -0.9}
+    )
+    assert "都在抽样误差之内" in both
+    beyond = _reference_order(
+        {**flat, "reference_lgbm_grades_monotone": 0.0, "reference_lgbm_order_z": -2.6}
+    )
+    assert "最弱一步 z = -2.60" in beyond and "抽样误差之内" not in beyond
+    card_beyond = {"grades_monotone": 0.0, "grades_order_z": -2.4}
+    ref_rises = {"reference_lgbm_grades_monotone": 1.0, "reference_lgbm_order_z": 0.7}
+    assert "抽样误差之内" not in _reference_order({**card_beyond, **ref_rises})
+    empty = {**flat, "reference_lgbm_grades_monotone": 0.0, "reference_lgbm_order_z": float("nan")}
+    assert "有等级没有验证样本" in _reference_order(empty)
+    assert _reference_order(flat) == ""  # a run without the reference
 
 
 def test_points_table_carries_chinese_names(trained):

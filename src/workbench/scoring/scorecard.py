@@ -1371,7 +1371,7 @@ def fit_scorecard(
         records[k]["coefficient"] = float(b)
     if group_of is not None:
         for k in kept:
-            fewest = _fewest_bad_groups(binnings[k], frame[k].to_numpy(), target, group_of)
+            fewest = _fewest_bad_groups(binnings[k], frame[k].to_numpy(), target, weight, group_of)
             records[k]["bad_enterprises_min"] = fewest
             if fewest < options.min_bin_events:
                 _add_note(
@@ -1420,16 +1420,20 @@ def _add_note(record: dict, text: str) -> None:
     record["note"] = (f"{note}; " if isinstance(note, str) else "") + text
 
 
-def _fewest_bad_groups(binning, values, target, groups) -> int:
-    """The fewest distinct groups (enterprises) with a bad outcome in any bin holding one.
+def _fewest_bad_groups(binning, values, target, weight, groups) -> int:
+    """The fewest distinct groups (enterprises) with a bad outcome in any bin that weighs.
 
     A bin's event minimum counts rows; in a panel ten bad rows can be one enterprise's
     ten month ends, and then the bin's points are that enterprise's outcome (the
-    60-month matrix city's grade-C inversions, bench/README.md).
+    60-month matrix city's grade-C inversions, bench/README.md). Pure bins (WoE 0,
+    neutral points) and rows of weight 0 are not counted.
     """
-    bad = target == 1
+    nonevent, event = _bin_counts(binning)
+    weighs = np.flatnonzero((nonevent > 0) & (event > 0))
+    bad = (target == 1) & (np.ones(len(target), dtype=bool) if weight is None else weight > 0)
     index = _bin_indices(binning, values[bad])
-    per_bin = pd.Series(groups[bad]).groupby(index).nunique()
+    keep = np.isin(index, weighs)
+    per_bin = pd.Series(groups[bad][keep]).groupby(index[keep]).nunique()
     return int(per_bin.min()) if len(per_bin) else 0
 
 

@@ -153,11 +153,13 @@ def graded_alike(
 ) -> pd.DataFrame:
     """The validation grade table of another model's PDs, graded as the scorecard grades.
 
-    The PDs become points on the card's scale (``score_from_pd``), the scheme's cutoffs
-    are calibrated on the model's own training PDs, as the card's are on its own. Applied
-    to the reference LightGBM it tells a reviewer whether a grade inversion is the
-    scorecard's or the sample's: a city of a few thousand enterprises validates a few
-    dozen bad ones, and a flexible model's grades then swap as often.
+    The PDs become points on the card's scale (``score_from_pd``); a scheme by shares or
+    PD bands is calibrated on the model's own training PDs, as the card's is on its own
+    (fixed score bands stay fixed). Applied to the reference LightGBM it helps a reviewer
+    read a grade inversion: when a flexible model's grades, on the same rows, also swap
+    within noise, the validation sample is too small to order them (a city of a few
+    thousand enterprises validates a few dozen bad ones); when only the card's do, or
+    beyond noise, look at the card.
     """
     calibrated = scheme.calibrate(fitted.score_from_pd(train_pd), train_pd)
     grades = calibrated.assign(fitted.score_from_pd(valid_pd))

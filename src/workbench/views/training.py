@@ -149,20 +149,27 @@ def _order(m: dict) -> str:
 
 
 def _reference_order(m: dict) -> str:
-    """The reference LightGBM graded by the same scheme: is an inversion the sample's?"""
+    """The reference LightGBM graded by the same scheme: can the sample order the grades?"""
     if "reference_lgbm_grades_monotone" not in m:
         return ""
     rises = "是" if m["reference_lgbm_grades_monotone"] else "否"
-    note = (
-        "参照模型同样未严格上升：这一验证样本量难以支撑严格递增，倒挂未必来自评分卡"
-        if not m["reference_lgbm_grades_monotone"] and not m["grades_monotone"]
-        else ""
-    )
-    z = m.get("reference_lgbm_order_z")
-    z_text = f"，最弱一步 z = {z:.2f}" if z is not None and z == z else ""
+    z, own = m.get("reference_lgbm_order_z"), m.get("grades_order_z")
+    finite = [v is not None and v == v for v in (z, own)]
+    if not finite[0]:
+        detail = "（有等级没有验证样本）"
+    else:
+        detail = f"，最弱一步 z = {z:.2f}"
+        both_flat = (
+            all(finite)
+            and not m["reference_lgbm_grades_monotone"]
+            and not m["grades_monotone"]
+            and min(z, own) > -1.645
+        )
+        if both_flat:
+            detail += "；两个模型的倒挂都在抽样误差之内：这一验证样本量难以支撑严格递增"
     return (
-        f"\n- 参照模型 LightGBM 按同一方案分级（切分点取自其训练期预测）："
-        f"坏样本率严格上升 {rises}{z_text}{'；' + note if note else ''}"
+        "\n- 参照模型 LightGBM 按同一方案分级（同一分数刻度；按份额或 PD 分档时，切分点取自"
+        f"它自己的训练期预测）：坏样本率严格上升 {rises}{detail}"
     )
 
 
@@ -181,7 +188,7 @@ def _thin_bins(iv_table: pd.DataFrame, events: int) -> str:
     first = thin.iloc[0]
     return (
         f"\n\n注意：{len(thin)} 个入模指标有分箱的坏样本来自不足 {events} 家企业（最少 "
-        f"{int(first['bad_enterprises_min'])} 家：{first['feature']}）——这些分箱的分值反映个别"
+        f"{int(first['bad_enterprises_min'])} 家：{first['feature']}）——这些分箱的分值只代表少数"
         "企业的结局，样本外未必成立；企业数越少的城市越常见（IV 表 note 列逐一列出）。"
     )
 
@@ -287,6 +294,7 @@ def metrics_frame(result: TrainingResult) -> pd.DataFrame:
         "n_features": "入模指标数",
         "valid_bad_rate": "验证期坏样本率",
         "reference_lgbm_auc": "参照模型 LightGBM 验证期 AUC",
+        "grades_order_z": "各等级坏样本率：相邻等级最弱一步 z",
         "reference_lgbm_order_z": "参照模型按同一方案分级：相邻等级最弱一步 z",
         "truth_label_auc": "合成城市标签上限 AUC",
         "truth_violation_auc": "合成城市真实违法概率 AUC",
