@@ -261,6 +261,8 @@ def strictly_increasing(table: pd.DataFrame) -> bool:
 
 #: |z| beyond which an order statistic is reported as this bound (no grade is that sure)
 ORDER_Z_BOUND = 50.0
+#: weakest step below which an inversion is beyond one-sided 5 % chance (显著倒挂)
+INVERSION_Z = -1.645
 
 
 def order_z(table: pd.DataFrame) -> float:

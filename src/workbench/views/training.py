@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_curve
 
+from workbench.scoring.grades import INVERSION_Z
 from workbench.scoring.train import TrainingResult
 from workbench.views import style as report
 from workbench.workspace import csvsafe
@@ -144,7 +145,7 @@ def _order(m: dict) -> str:
     z = m.get("grades_order_z")
     if z is None or z != z:
         return ""
-    meaning = "显著倒挂" if z < -1.645 else ("在抽样误差之内" if z <= 0 else "逐级上升")
+    meaning = "显著倒挂" if z < INVERSION_Z else ("在抽样误差之内" if z <= 0 else "逐级上升")
     return f"（相邻等级最弱一步 z = {z:.2f}，{meaning}；按企业聚类的标准误）"
 
 
@@ -163,7 +164,7 @@ def _reference_order(m: dict) -> str:
             all(finite)
             and not m["reference_lgbm_grades_monotone"]
             and not m["grades_monotone"]
-            and min(z, own) > -1.645
+            and min(z, own) >= INVERSION_Z
         )
         if both_flat:
             detail += "；两个模型的倒挂都在抽样误差之内：这一验证样本量难以支撑严格递增"
