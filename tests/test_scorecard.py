@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from workbench.scoring import grades
+from workbench.scoring import grades, scorecard
 from workbench.scoring.scorecard import BASE_POINTS, ScorecardOptions, fit_scorecard
 from workbench.views.training import _thin_bins
 
@@ -386,11 +386,38 @@ def test_order_z_tells_an_inversion_the_data_shows_from_noise():
     assert grades.order_z(shown) < -1.645
     b, c = noise.iloc[1], noise.iloc[2]  # the weakest step of the noisy table is C → D
     d = noise.iloc[3]
-    expected = (d.bad_rate - c.bad_rate) / np.hypot(c.se, d.se)
+    pooled = (c.bad_rate + d.bad_rate) / 2  # rows apart: the classic pooled two-proportion z
+    expected = (d.bad_rate - c.bad_rate) / np.sqrt(pooled * (1 - pooled) * (2 / 100))
     assert grades.order_z(noise) == pytest.approx(expected)
     assert b.se == pytest.approx(np.sqrt(0.02 * 0.98 / 2000))
     flat = table([0.0, 0.0, 0.0, 0.0], [10] * 4)
     assert grades.order_z(flat) == 0.0
+
+
+def test_a_grade_without_a_bad_row_is_not_an_inversion_by_itself():
+    # B: 739 enterprises at three month ends, 13 of them bad at all three (1.8 %); C: 125
+    # enterprises, none bad — 0 of 125 at B's rate has a chance of about 11 %
+    scheme = grades.load_schemes()["national_4"]
+    calibrated = grades.CalibratedScheme(scheme, (3.0, 2.0, 1.0))
+    per_grade = {"A": (800, 4), "B": (739, 13), "C": (125, 0), "D": (95, 6)}
+    grade, label, enterprise = [], [], []
+    for code, (firms, bad) in per_grade.items():
+        for k in range(firms):
+            grade += [code] * 3
+            label += [float(k < bad)] * 3
+            enterprise += [f"{code}{k}"] * 3
+    table = grades.grade_table(
+        np.array(grade), np.array(label), calibrated, groups=np.array(enterprise)
+    )
+    b, c = table.iloc[1], table.iloc[2]
+    assert c.bad_rate == 0 and c.se == 0
+    own_errors = (c.bad_rate - b.bad_rate) / np.hypot(b.se, c.se)
+    assert own_errors < -1.645  # each grade's own error: C's 0 would be known exactly
+    z = grades.order_z(table)
+    assert -1.645 < z < 0  # under "the same rate", 0 of 125 enterprises is within noise
+    # the clustered design effect (three alike month ends) widens it: rows apart, smaller
+    rows_apart = grades.grade_table(np.array(grade), np.array(label), calibrated)
+    assert grades.order_z(rows_apart) < z
 
 
 def test_scheme_errors_name_file_scheme_and_field(tmp_path):
@@ -495,3 +522,55 @@ def test_a_bin_resting_on_one_bad_enterprise_is_flagged():
     # rows apart (no enterprises given): nothing to count
     rows_apart = fit_scorecard(X, y, categorical=["division"]).iv_table.set_index("feature")
     assert np.isnan(rows_apart.loc["division", "bad_enterprises_min"])
+
+
+def _division_panel(seed, rates, enterprises, months=10):
+    """A panel: each division's enterprises bad (at all their month ends) at its rate."""
+    rng = np.random.default_rng(seed)
+    division = np.repeat(list(rates), enterprises)
+    bad = rng.random(len(division)) < np.repeat(list(rates.values()), enterprises)
+    X = pd.DataFrame({"division": np.repeat(division, months)})
+    return X, np.repeat(bad.astype(int), months), np.repeat(np.arange(len(division)), months)
+
+
+def test_a_categoricals_bins_are_capped_when_fewer_hold_out_better():
+    # two large divisions of real risk (2 %, 12 %) and twenty of ten enterprises at 6 %:
+    # a small division whose one bad enterprise brings ten bad rows can be a bin of its own
+    rates = {"L1": 0.02, "L2": 0.12} | {f"s{i:02d}": 0.06 for i in range(20)}
+    enterprises = [1_400, 1_400] + [10] * 20
+    X, y, uscc = _division_panel(1, rates, enterprises)
+    free = fit_scorecard(
+        X, y, categorical=["division"], groups=uscc, options=ScorecardOptions(category_bin_caps=())
+    )
+    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    free_bins = free.iv_table.set_index("feature").loc["division", "n_bins"]
+    record = capped.iv_table.set_index("feature").loc["division"]
+    assert free_bins > 2 and record["n_bins"] == 2
+    assert "at most 2 bins" in record["note"] and f"the optimiser's {free_bins}" in record["note"]
+    # new enterprises of the same divisions: the small ones are predicted better
+    X_new, y_new, _ = _division_panel(101, rates, enterprises)
+    small = X_new["division"].str.startswith("s").to_numpy()
+    assert log_loss(y_new[small], capped.pd(X_new)[small]) < log_loss(
+        y_new[small], free.pd(X_new)[small]
+    )
+    # rows apart (no enterprises given): the optimiser's bins, as before
+    rows_apart = fit_scorecard(X, y, categorical=["division"]).iv_table
+    assert not rows_apart["note"].astype(str).str.contains("at most").any()
+
+
+def test_the_cap_needs_its_gain_beyond_an_error_clustered_by_enterprise(monkeypatch):
+    # 24 divisions of 125 enterprises, half at 3 %, half at 10 %: the optimiser's bins
+    # rank them; three bins gain cross-fitted IV only within the noise of 3,000 enterprises
+    rates = {f"d{i:02d}": (0.03 if i % 2 == 0 else 0.10) for i in range(24)}
+    X, y, uscc = _division_panel(0, rates, 125)
+    X_new, y_new, _ = _division_panel(100, rates, 125)
+    kept = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    record = kept.iv_table.set_index("feature").loc["division"]
+    assert record["n_bins"] > 6 and "at most" not in str(record["note"])
+    # judged with a row-wise error (ten month ends as ten witnesses), a cap gets through
+    # and holds out worse on new enterprises
+    row_wise = lambda delta, y, w, groups: scorecard._cross_fitted_iv(delta, y, w)  # noqa: E731
+    monkeypatch.setattr(scorecard, "_clustered_gain", row_wise)
+    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    assert "at most" in capped.iv_table.set_index("feature").loc["division", "note"]
+    assert roc_auc_score(y_new, capped.pd(X_new)) < roc_auc_score(y_new, kept.pd(X_new))

@@ -74,6 +74,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         zero_bin=True,
         max_pvalue=None,
         min_level_rows=None,
+        category_bin_caps=(6, 4, 3, 2),
         chance_ratio=3.0,
         material_iv=0.001,
         min_iv=0.0,
@@ -100,6 +101,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.zero_bin = zero_bin
         self.max_pvalue = max_pvalue
         self.min_level_rows = min_level_rows
+        self.category_bin_caps = category_bin_caps
         self.chance_ratio = chance_ratio
         self.material_iv = material_iv
         self.min_iv = min_iv

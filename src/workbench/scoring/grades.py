@@ -268,18 +268,43 @@ INVERSION_Z = -1.645
 def order_z(table: pd.DataFrame) -> float:
     """The weakest step between neighbouring grades, in standard errors (等级倒挂检验).
 
-    For each grade and the next, ``(bad rate of the next − bad rate of this) / √(se² +
-    se_next²)`` with the table's (enterprise-clustered) standard errors; the minimum over
-    the steps. Positive: every step rises; around 0: some step is flat within noise; below
-    −1.645: a grade is riskier than the next beyond one-sided 5 % chance — an inversion
-    the data shows, not one a small validation sample can produce. NaN when a grade has
-    no rows; clipped to ±``ORDER_Z_BOUND``.
+    For each grade and the next, the two-proportion test of "the same bad rate": the
+    step ``bad rate of the next − bad rate of this`` over its error under that null —
+    ``√(p₀(1 − p₀) · deff · (1/n + 1/n_next))`` with ``p₀`` the pair's pooled rate and
+    ``deff`` their design effect (the table's enterprise-clustered variance over the
+    binomial one, row-weighted over the grades where it is defined; 1 without groups).
+    The minimum over the steps. Positive: every step rises; around 0: some step is flat
+    within noise; below −1.645: a grade is riskier than the next beyond one-sided 5 %
+    chance — an inversion the data shows, not one a small validation sample can produce.
+
+    Each grade's own error would say a grade without any bad row is known exactly: 125
+    enterprises without a bad one, beside 739 of which 13 are bad (1.8 %, three month
+    ends each), stood 3.6 errors below that neighbour; under "the same rate" they stand
+    1.5 below (0 of 125 at 1.8 % has a chance of about 11 %;
+    ``tests/test_scorecard.py``).
+    NaN when a grade has no rows; clipped to ±``ORDER_Z_BOUND``.
     """
     rates, se = table["bad_rate"].to_numpy(float), table["se"].to_numpy(float)
+    rows = table["count"].to_numpy(float)
     if len(rates) < 2 or not np.all(np.isfinite(rates)):
         return np.nan
-    step, spread = np.diff(rates), np.sqrt(se[1:] ** 2 + se[:-1] ** 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        exact = np.where(step == 0, 0.0, np.sign(step) * np.inf)  # two rates without noise
-        z = np.where(spread > 0, step / np.where(spread > 0, spread, 1), exact)
+        binomial = rates * (1 - rates) / rows
+        deff = np.where((binomial > 0) & np.isfinite(se), se**2 / binomial, np.nan)
+        steps = []
+        for a, b in zip(range(len(rates) - 1), range(1, len(rates)), strict=True):
+            step = rates[b] - rates[a]
+            pooled = (rates[a] * rows[a] + rates[b] * rows[b]) / (rows[a] + rows[b])
+            known = np.isfinite(deff[[a, b]])
+            pair_deff = (
+                float(np.average(deff[[a, b]][known], weights=rows[[a, b]][known]))
+                if known.any()
+                else 1.0
+            )
+            spread = np.sqrt(pooled * (1 - pooled) * pair_deff * (1 / rows[a] + 1 / rows[b]))
+            if spread > 0:
+                steps.append(step / spread)
+            else:  # two rates without noise
+                steps.append(0.0 if step == 0 else np.sign(step) * np.inf)
+        z = np.asarray(steps)
     return float(np.clip(z.min(), -ORDER_Z_BOUND, ORDER_Z_BOUND))

@@ -146,7 +146,9 @@ def _order(m: dict) -> str:
     if z is None or z != z:
         return ""
     meaning = "显著倒挂" if z < INVERSION_Z else ("在抽样误差之内" if z <= 0 else "逐级上升")
-    return f"（相邻等级最弱一步 z = {z:.2f}，{meaning}；按企业聚类的标准误）"
+    return (
+        f"（相邻等级最弱一步 z = {z:.2f}，{meaning}；两级坏样本率相同假设下、按企业聚类的标准误）"
+    )
 
 
 def _reference_order(m: dict) -> str:
