@@ -415,9 +415,33 @@ def test_a_grade_without_a_bad_row_is_not_an_inversion_by_itself():
     assert own_errors < -1.645  # each grade's own error: C's 0 would be known exactly
     z = grades.order_z(table)
     assert -1.645 < z < 0  # under "the same rate", 0 of 125 enterprises is within noise
-    # the clustered design effect (three alike month ends) widens it: rows apart, smaller
+    # C has no design effect of its own (no bad row): it takes B's, here exactly 3
+    pooled = 13 / (739 + 125)
+    assert z == pytest.approx(
+        -b.bad_rate / np.sqrt(pooled * (1 - pooled) * 3 * (1 / 2217 + 1 / 375))
+    )
+    # rows apart (no design effect) the same counts look three times as sure
     rows_apart = grades.grade_table(np.array(grade), np.array(label), calibrated)
-    assert grades.order_z(rows_apart) < z
+    assert grades.order_z(rows_apart) == pytest.approx(z * np.sqrt(3))
+
+
+def test_order_z_pools_unequal_grades_and_divides_by_the_design_effect():
+    # rows apart: the pooled two-proportion z of the weakest step (C → D, 6 % → 5 %)
+    scheme = grades.load_schemes()["national_4"]
+    calibrated = grades.CalibratedScheme(scheme, (3.0, 2.0, 1.0))
+    counts = {"A": (3000, 30), "B": (2000, 40), "C": (400, 24), "D": (150, 8)}
+    grade = np.repeat(list(counts), [n for n, _ in counts.values()])
+    label = np.concatenate([np.arange(n) < bad for n, bad in counts.values()]).astype(float)
+    rows_apart = grades.grade_table(grade, label, calibrated)
+    pooled = (24 + 8) / (400 + 150)
+    expected = (8 / 150 - 24 / 400) / np.sqrt(pooled * (1 - pooled) * (1 / 400 + 1 / 150))
+    assert grades.order_z(rows_apart) == pytest.approx(expected)
+    # each outcome as an enterprise of four alike month ends: four times the rows, design
+    # effect 4 — no surer than the enterprises themselves; counted as rows, twice as sure
+    four_rows = (np.repeat(grade, 4), np.repeat(label, 4), calibrated)
+    enterprises = grades.grade_table(*four_rows, groups=np.repeat(np.arange(len(label)), 4))
+    assert grades.order_z(enterprises) == pytest.approx(expected)
+    assert grades.order_z(grades.grade_table(*four_rows)) == pytest.approx(2 * expected)
 
 
 def test_scheme_errors_name_file_scheme_and_field(tmp_path):
@@ -524,6 +548,10 @@ def test_a_bin_resting_on_one_bad_enterprise_is_flagged():
     assert np.isnan(rows_apart.loc["division", "bad_enterprises_min"])
 
 
+#: the caps the option offers (off by default)
+CAPS = ScorecardOptions(category_bin_caps=(6, 4, 3, 2))
+
+
 def _division_panel(seed, rates, enterprises, months=10):
     """A panel: each division's enterprises bad (at all their month ends) at its rate."""
     rng = np.random.default_rng(seed)
@@ -539,10 +567,8 @@ def test_a_categoricals_bins_are_capped_when_fewer_hold_out_better():
     rates = {"L1": 0.02, "L2": 0.12} | {f"s{i:02d}": 0.06 for i in range(20)}
     enterprises = [1_400, 1_400] + [10] * 20
     X, y, uscc = _division_panel(1, rates, enterprises)
-    free = fit_scorecard(
-        X, y, categorical=["division"], groups=uscc, options=ScorecardOptions(category_bin_caps=())
-    )
-    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    free = fit_scorecard(X, y, categorical=["division"], groups=uscc)  # the default: no caps
+    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc, options=CAPS)
     free_bins = free.iv_table.set_index("feature").loc["division", "n_bins"]
     record = capped.iv_table.set_index("feature").loc["division"]
     assert free_bins > 2 and record["n_bins"] == 2
@@ -554,7 +580,7 @@ def test_a_categoricals_bins_are_capped_when_fewer_hold_out_better():
         y_new[small], free.pd(X_new)[small]
     )
     # rows apart (no enterprises given): the optimiser's bins, as before
-    rows_apart = fit_scorecard(X, y, categorical=["division"]).iv_table
+    rows_apart = fit_scorecard(X, y, categorical=["division"], options=CAPS).iv_table
     assert not rows_apart["note"].astype(str).str.contains("at most").any()
 
 
@@ -564,13 +590,13 @@ def test_the_cap_needs_its_gain_beyond_an_error_clustered_by_enterprise(monkeypa
     rates = {f"d{i:02d}": (0.03 if i % 2 == 0 else 0.10) for i in range(24)}
     X, y, uscc = _division_panel(0, rates, 125)
     X_new, y_new, _ = _division_panel(100, rates, 125)
-    kept = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    kept = fit_scorecard(X, y, categorical=["division"], groups=uscc, options=CAPS)
     record = kept.iv_table.set_index("feature").loc["division"]
     assert record["n_bins"] > 6 and "at most" not in str(record["note"])
     # judged with a row-wise error (ten month ends as ten witnesses), a cap gets through
     # and holds out worse on new enterprises
     row_wise = lambda delta, y, w, groups: scorecard._cross_fitted_iv(delta, y, w)  # noqa: E731
     monkeypatch.setattr(scorecard, "_clustered_gain", row_wise)
-    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc)
+    capped = fit_scorecard(X, y, categorical=["division"], groups=uscc, options=CAPS)
     assert "at most" in capped.iv_table.set_index("feature").loc["division", "note"]
     assert roc_auc_score(y_new, capped.pd(X_new)) < roc_auc_score(y_new, kept.pd(X_new))

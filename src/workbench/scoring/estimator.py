@@ -74,7 +74,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         zero_bin=True,
         max_pvalue=None,
         min_level_rows=None,
-        category_bin_caps=(6, 4, 3, 2),
+        category_bin_caps=(),
         chance_ratio=3.0,
         material_iv=0.001,
         min_iv=0.0,
