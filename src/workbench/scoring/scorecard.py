@@ -587,8 +587,8 @@ def _screen(name, values, target, weight, params, options, bads, goods, sub, fol
     (folds keep them together). A category then can name the enterprise itself (an
     address, a phone number), and its in-sample IV is real for the enterprises it saw and
     worthless for others — no chance level tells them apart, so every categorical
-    candidate is judged out of fold, and its number of bins is chosen there
-    (:func:`_fewer_bins_out_of_fold`).
+    candidate is judged out of fold (and, with ``options.category_bin_caps``, its number
+    of bins is chosen there: :func:`_fewer_bins_out_of_fold`).
     """
     grouped = groups is not None
     binning = _fit_binning(name, values, target, weight, params)
