@@ -442,6 +442,12 @@ def test_order_z_pools_unequal_grades_and_divides_by_the_design_effect():
     enterprises = grades.grade_table(*four_rows, groups=np.repeat(np.arange(len(label)), 4))
     assert grades.order_z(enterprises) == pytest.approx(expected)
     assert grades.order_z(grades.grade_table(*four_rows)) == pytest.approx(2 * expected)
+    # a pair without a design effect of its own (rates 1 and 0): the rows per enterprise
+    extreme = np.repeat(np.r_[np.zeros(30), np.ones(30), np.zeros(60)], 2)
+    steps = np.repeat(np.repeat(["A", "B", "C", "D"], 30), 2)
+    pairs = grades.grade_table(steps, extreme, calibrated, groups=np.repeat(np.arange(120), 2))
+    rows = grades.grade_table(steps, extreme, calibrated)
+    assert grades.order_z(pairs) == pytest.approx(grades.order_z(rows) / np.sqrt(2))
 
 
 def test_scheme_errors_name_file_scheme_and_field(tmp_path):

@@ -294,10 +294,6 @@ def order_z(table: pd.DataFrame) -> float:
     rows = table["count"].to_numpy(float)
     if len(rates) < 2 or not np.all(np.isfinite(rates)):
         return np.nan
-    if "enterprises" in table:
-        bound = rows / np.maximum(table["enterprises"].to_numpy(float), 1)
-    else:
-        bound = np.ones(len(rates))
     with np.errstate(divide="ignore", invalid="ignore"):
         binomial = rates * (1 - rates) / rows
         deff = np.where((binomial > 0) & np.isfinite(se), se**2 / binomial, np.nan)
@@ -310,8 +306,10 @@ def order_z(table: pd.DataFrame) -> float:
         if known.any():  # under "the same rate" the pair's clustering is one, too
             pair = float(np.average(own[known], weights=weight[known]))
             own = np.where(known, np.maximum(own, pair), pair)
-        else:  # neither has one: the rows per enterprise bound it
-            own = bound[[a, b]]
+        elif "enterprises" in table:  # neither has one: rows per enterprise bound it
+            own = rows[[a, b]] / np.maximum(table["enterprises"].to_numpy(float)[[a, b]], 1)
+        else:
+            own = np.ones(2)
         step = rates[b] - rates[a]
         pooled = (rates[a] * rows[a] + rates[b] * rows[b]) / (rows[a] + rows[b])
         spread = np.sqrt(pooled * (1 - pooled) * (own[0] / rows[a] + own[1] / rows[b]))

@@ -557,7 +557,7 @@ def _clustered_gain(delta: np.ndarray, y: np.ndarray, w, groups) -> tuple[float,
         return 0.0, np.inf
     share = good / goods - bad / bads
     centred = delta - weight @ delta / weight.sum()
-    per_group = np.bincount(np.unique(groups, return_inverse=True)[1], share * centred)
+    per_group = _per_group_sum(share * centred, groups)
     return float(share @ delta), float(np.sqrt((per_group**2).sum()))
 
 
@@ -575,9 +575,23 @@ def _groups(binning: OptimalBinning, values: np.ndarray, params: dict) -> tuple[
     final = int((rows[:n_clean] > 0).sum()) + extra
     if params["dtype"] != "categorical":
         return final, max(final, int(getattr(binning, "_n_prebins", n_clean) or 1) + extra)
+    own, others = _levels(values, params)
+    return final, own + int(others) + extra
+
+
+def _levels(values: np.ndarray, params: dict) -> tuple[int, bool]:
+    """Categories with enough rows for a bin of their own; whether rarer ones exist.
+
+    The rarer ones share the "others" bin, which ``max_n_bins`` does not count.
+    """
     counts = pd.Series(values).value_counts()
     rare = _rare_level_rows(params, len(values))
-    return final, int((counts >= rare).sum()) + int((counts < rare).any()) + extra
+    return int((counts >= rare).sum()), bool((counts < rare).any())
+
+
+def _per_group_sum(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each group's sum of ``values``: an enterprise's month ends counted as one unit."""
+    return np.bincount(np.unique(groups, return_inverse=True)[1], values)
 
 
 def _screen(name, values, target, weight, params, options, bads, goods, sub, folds, groups):
@@ -684,10 +698,7 @@ def _fewer_bins_out_of_fold(
         oof = _oof_woe(name, x_sub, y_sub, sub_weight, p, folds)
         return oof, *_cross_fitted_iv(oof, y_sub, sub_weight)
 
-    # the optimiser's bins: not special, missing, nor "others" (rare levels; max_n_bins
-    # does not count it)
-    counts = pd.Series(values).value_counts()
-    others = bool((counts < _rare_level_rows(params, len(values))).any())
+    others = _levels(values, params)[1]  # the optimiser's bins: not special, missing, others
     free_bins = int((np.add(*_bin_counts(binning))[:-2] > 0).sum()) - others
     free = judge(params)
     best, gain, error = (params, binning, free), 0.0, np.inf
@@ -941,7 +952,7 @@ def _bin_effects(
     best = int(np.argmin([loss.sum() for loss in losses]))
     gain = woe_loss - losses[best]  # per row: positive where the bin effects predict better
     if groups is not None:  # an enterprise's month ends count once
-        gain = np.bincount(np.unique(groups, return_inverse=True)[1], gain)
+        gain = _per_group_sum(gain, groups)
     se = float(np.sqrt(len(gain) * gain.var()))
     if gain.sum() <= BIN_EFFECT_Z * se:
         return None
