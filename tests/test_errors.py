@@ -100,3 +100,23 @@ def test_user_errors_share_the_base(module, name):
     assert issubclass(error, WorkbenchError)
     # the second base stays, so existing ``except ValueError`` callers still catch it
     assert issubclass(error, (ValueError, RuntimeError))
+
+
+def test_an_out_folder_of_ones_own_files_is_refused_and_kept(capsys, clean_city, tmp_path):
+    """``--out`` replaces an earlier run's output only: a user's folder is never wiped."""
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "a.txt").write_text("keep", encoding="utf-8")
+    (mine / "sub" / "b.txt").write_text("keep", encoding="utf-8")
+    argv = ["ingest", "--data", str(clean_city), *AS_OF, "--no-notebook"]
+    line = error_line(capsys, [*argv, "--out", str(mine)])
+    assert str(mine) in line and "a.txt" in line and "new folder" in line
+    assert sorted(p.relative_to(mine).as_posix() for p in mine.rglob("*")) == [
+        "a.txt",
+        "sub",
+        "sub/b.txt",
+    ]
+    out = tmp_path / "ingest"
+    assert run([*argv, "--out", str(out)]) == 0
+    assert run([*argv, "--out", str(out)]) == 0  # an earlier run's output is replaced
+    assert (out / "quality.json").is_file()

@@ -6,6 +6,7 @@ from workbench.workspace import atomic_directory
 def test_atomic_directory_replaces_on_success(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
+    (target / "summary.json").write_text("{}")  # an earlier run's output (its marker)
     (target / "old.txt").write_text("old")
     with atomic_directory(target) as tmp:
         (tmp / "new.txt").write_text("new")
@@ -18,6 +19,7 @@ def test_atomic_directory_replaces_on_success(tmp_path):
 def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     target = tmp_path / "out"
     target.mkdir()
+    (target / "quality.json").write_text("{}")
     (target / "month.txt").write_text("previous month")
     with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
         (tmp / "half.txt").write_text("half")
@@ -25,6 +27,34 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     assert (target / "month.txt").read_text() == "previous month"
     assert not (target / "half.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_folder_no_run_wrote_is_refused_and_left_whole(tmp_path):
+    """``--out .`` in a folder of one's own files: one clear error, not a wiped folder."""
+    from workbench.errors import ParameterError
+
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "notes.txt").write_text("keep")
+    (mine / "sub" / "b.txt").write_text("keep too")
+    with pytest.raises(ParameterError, match="holds files no workbench run wrote"):
+        with atomic_directory(mine) as tmp:
+            (tmp / "summary.json").write_text("{}")
+    assert (mine / "notes.txt").read_text() == "keep"
+    assert (mine / "sub" / "b.txt").read_text() == "keep too"
+    assert not (mine / "summary.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no temporary left
+    a_file = tmp_path / "grades.csv"
+    a_file.write_text("mine")
+    with pytest.raises(ParameterError, match="is a file"):
+        with atomic_directory(a_file):
+            pass
+    assert a_file.read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic_directory(empty) as tmp:
+        (tmp / "draw.json").write_text("{}")
+    assert (empty / "draw.json").is_file()
 
 
 def test_a_killed_writers_temporary_is_removed_and_a_live_ones_kept(tmp_path):

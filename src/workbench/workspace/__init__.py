@@ -142,8 +142,16 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     replaced as a whole. The temporary sibling is named after the writing process, so
     one a killed earlier run left behind is removed here, and a live one never is. The
     finished folder is owner-only (it holds enterprise-level data).
+
+    Only an output is ever replaced: an existing ``target`` must be empty or hold an
+    earlier run's output (a marker file of the catalog, :mod:`.folders`). A user's ``--out
+    .`` in a folder of their own files is refused with a one-line error, not wiped.
+
+    Raises:
+        ParameterError: ``target`` is a file, or a folder the workbench did not write.
     """
     target = Path(target)
+    _check_replaceable(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
@@ -161,6 +169,28 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse a ``target`` whose replacement would delete what no stage wrote."""
+    from workbench.errors import ParameterError
+    from workbench.workspace.folders import output_markers
+
+    if not (target.exists() or target.is_symlink()):
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise ParameterError(
+            f"output folder {target} is a file or a link: name a new folder, an empty one "
+            "or one an earlier run wrote"
+        )
+    entries = sorted(p.name for p in target.iterdir())
+    if not entries or any((target / m).is_file() for m in output_markers()):
+        return
+    shown = ", ".join(entries[:3]) + (" …" if len(entries) > 3 else "")
+    raise ParameterError(
+        f"output folder {target} holds files no workbench run wrote ({shown}): it would be "
+        "replaced as a whole; name a new folder, an empty one or one an earlier run wrote"
+    )
 
 
 def _remove_abandoned(target: Path) -> None:
