@@ -275,3 +275,13 @@ def test_the_contract_says_which_tables_are_required():
     assert "## Required tables" in text
     for name in contract.TABLES:
         assert f"| `{name}` | {contract.TABLES[name].zh} | {contract.NEEDED_FOR[name]} |" in text
+
+
+def test_check_names_the_files_it_did_not_read(city_copy, capsys):
+    """A file named otherwise than a contract table is listed, not silently skipped."""
+    (city_copy / "penalties.csv").rename(city_copy / "penalties_2022-2025.csv")
+    cli.main(["check", "--data", str(city_copy)])
+    out = capsys.readouterr().out
+    assert "penalties          " in out and "行政处罚: absent" in out
+    line = next(x for x in out.splitlines() if x.startswith("files not read"))
+    assert line.endswith("penalties_2022-2025.csv")

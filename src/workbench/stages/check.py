@@ -80,6 +80,7 @@ def run(params: Parameters, settings: config.Settings | None = None) -> dict:
     if folder.exists():  # an ingest output: its validated tables
         report = readiness.assess_ingest(folder, catalog, as_of=params.as_of or None).to_dict()
         report["unused_sheets"] = folder.quality().get("unused_sheets", [])
+        report["unknown_files"] = folder.quality().get("unknown_files", [])
     else:
         loaded = load.load_folder(params.data, params.as_of or dt.date.today().isoformat())
         snapshot = params.as_of or latest_date(loaded)
@@ -91,6 +92,7 @@ def run(params: Parameters, settings: config.Settings | None = None) -> dict:
             for sheet in table.sheets
             if not sheet["used"]
         ]
+        report["unknown_files"] = load.unknown_files(params.data)
     report["exit_code"] = 0 if report["design"] else NOT_READY
     return report
 

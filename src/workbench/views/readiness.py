@@ -66,6 +66,11 @@ def lines(report: dict) -> list[str]:
     if missing:
         out.append("missing:")
         out += [f"  {m}" for m in missing]
+    if report.get("unknown_files"):
+        out.append(
+            "files not read (no contract table of that name, e.g. penalties.csv or "
+            f"行政处罚.xlsx; see docs/data-contract.md): {', '.join(report['unknown_files'])}"
+        )
     for sheet in report.get("unused_sheets", []):
         out.append(f"  sheet {sheet['sheet']!r} of {sheet['table']} not used: {sheet['why']}")
     if report["next_steps"]:
