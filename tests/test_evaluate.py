@@ -454,3 +454,25 @@ def test_reconcile_without_a_matched_row_keeps_boolean_verdicts():
     rec = reconciliation.reconcile(tasks, results)
     assert rec.matched.empty and rec.matched["verdict"].dtype == bool
     assert rec.matched["found"].dtype == bool
+
+
+def test_published_on_before_the_inspections_is_refused_and_counts_read_well(evaluated, tmp_path):
+    params, summary, tasks, _, _ = evaluated
+    path = tmp_path / "inspections.csv"
+    pd.DataFrame(
+        {
+            "统一社会信用代码": tasks["uscc"].iloc[:3],
+            "检查日期": "2026-10-12",
+            "检查结果": "未发现问题",
+            "任务编号": tasks["task_id"].iloc[:3],
+        }
+    ).to_csv(path, index=False, encoding="utf-8-sig")
+    early = evaluate_stage.Parameters(
+        month=MONTH, results=str(path), out=str(tmp_path / "e"), published_on="2026-10-01"
+    )
+    with pytest.raises(WorkbenchError, match="before the last inspection .2026-10-12."):
+        evaluate_stage.run_evaluation(evaluate_stage.resolve(early), charts=False)
+    assert not (tmp_path / "e").exists()
+    one = {**summary, "tasks_without_result": 1}
+    line = evaluate_stage.describe(params, one)[0]
+    assert "1 task without a result" in line and "tasks" not in line.split("without")[0][-8:]

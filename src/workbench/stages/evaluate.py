@@ -157,8 +157,9 @@ def describe(params: Parameters, summary: dict) -> list[str]:
     lines = [
         f"plan {summary['plan_id']}: {summary['inspected']:,} of {summary['drawn']:,} drawn "
         f"enterprises reported, {summary['found']:,} with problems; "
-        f"{summary['tasks_without_result']:,} tasks without a result, {unmatched:,} result "
-        f"rows not matched, {rec['results_quarantined']:,} quarantined (reconciliation.json)"
+        f"{_count(summary['tasks_without_result'], 'task')} without a result, "
+        f"{_count(unmatched, 'result row')} not matched, "
+        f"{rec['results_quarantined']:,} quarantined (reconciliation.json)"
     ]
     lift = summary["lift"].get("lift") or {}
     if lift.get("low") is not None:
@@ -171,6 +172,11 @@ def describe(params: Parameters, summary: dict) -> list[str]:
     lines.append(f"evaluation (internal): {folder.path}")
     lines.append(f"results notice (public): {folder.file('notice_html')}")
     return lines
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 task``, ``2 tasks``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def cycle_parameters(ctx) -> Parameters:
@@ -270,7 +276,14 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
         )
     table = evaluate.per_grade(matched, tasks, strata, grades, labels, grades_frame)
     summary = evaluate.summarise(matched, tasks, strata, table, grades)
-    published_on = pd.Timestamp(params.published_on or matched["inspected_on"].max())
+    last_inspection = pd.Timestamp(matched["inspected_on"].max())
+    published_on = pd.Timestamp(params.published_on or last_inspection)
+    if published_on < last_inspection:
+        raise ParameterError(
+            f"--published-on {params.published_on} is before the last inspection "
+            f"({last_inspection:%Y-%m-%d}): a results notice is published on or after the day "
+            f"of every inspection it lists"
+        )
     notice, deadlines = notices.results_notice(rec, published_on, calendar_unknown="mark")
     calendar_notes = deadlines.get("calendar_note", pd.Series(dtype=object)).dropna().unique()
     summary.update(
