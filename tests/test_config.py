@@ -50,6 +50,13 @@ def _bureau_conf(conf, city):
         "max_missing_share: 1.0\n",
         encoding="utf-8",
     )
+    # a scheme of its own: every override states its grade there (README: 本局配置)
+    rules = yaml.safe_load((defaults / "overrides.yaml").read_text(encoding="utf-8"))
+    for rule in rules["rules"]:
+        target = rule.get("at_least") or (rule.get("observe") or {}).get("default_grade")
+        if isinstance(target, dict):
+            target["three_class"] = "B"
+    (conf / "overrides.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), "utf-8")
     regions = yaml.safe_load((defaults / "regions.yaml").read_text(encoding="utf-8"))
     regions["regions"]["410402"] = RENAMED
     (conf / "regions.yaml").write_text(yaml.safe_dump(regions, allow_unicode=True), "utf-8")
@@ -83,7 +90,8 @@ def test_config_reports_where_each_piece_comes_from(bureau_home, capsys):
     settings = config.current()
     origins = {row["piece"]: row["origin"] for row in settings.describe()}
     assert origins["labels"] == origins["grade_schemes"] == origins["regions"] == "bureau"
-    assert origins["overrides"] == "default" and origins["plans/bureau_plan"] == "bureau"
+    assert origins["overrides"] == "bureau" and origins["plans/bureau_plan"] == "bureau"
+    assert origins["sharing"] == "default"
     assert origins["plans/henan_2021"] == "default"
     assert cli.main(["config"]) == 0
     printed = capsys.readouterr().out

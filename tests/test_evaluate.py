@@ -384,3 +384,95 @@ def test_same_plan_oracle_grades_by_true_risk_with_the_models_shares():
     best = oracle.expected_under_plan(perfect, q, excluded, triggered, rules)
     # D: the riskiest (0.8); B: 1 of 3 (mean 0.2); A: the triggered one (0.05)
     assert best["expected"] == pytest.approx(0.8 + 0.2 + 0.05)
+
+
+def test_results_without_a_valid_row_are_one_line_and_leave_the_evaluation(
+    evaluated, tmp_path, capsys
+):
+    """A header only, or only invalid rows: exit 2, one line, the quarantine kept, nothing
+    of the earlier evaluation changed."""
+    from workbench import cli
+
+    params = evaluated[0]
+    before = {p: p.read_bytes() for p in Path(params.out).rglob("*") if p.is_file()}
+    header = "统一社会信用代码,检查日期,检查结果,任务编号\n"
+    empty = tmp_path / "hdr.csv"
+    empty.write_text(header, encoding="utf-8")
+    invalid = tmp_path / "bad.csv"
+    invalid.write_text(header + "9122,2025-08-32,未知,X\n", encoding="utf-8")
+    for path, expected in ((empty, "has no result rows"), (invalid, "none of its 1 rows")):
+        args = ["evaluate", "--month", MONTH, "--results", str(path), "--no-notebook"]
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, err
+        assert "Traceback" not in err and "dtype" not in err
+    kept = sorted((workspace.current().report_months.at(MONTH).runs).glob("*-quarantine.csv"))
+    assert kept and str(kept[-1]) in err
+    rows = pd.read_csv(kept[-1], encoding="utf-8-sig", dtype=str)
+    assert len(rows) == 1 and rows["quarantine_reason"].notna().all()
+    after = {p: p.read_bytes() for p in Path(params.out).rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_valid_and_invalid_results_together_quarantine_the_invalid(evaluated, tmp_path):
+    tasks = evaluated[2]
+    path = tmp_path / "mixed.csv"
+    rows = pd.DataFrame(
+        {
+            "统一社会信用代码": tasks["uscc"].iloc[:5],
+            "检查日期": "2026-10-12",
+            "检查结果": "未发现问题",
+            "任务编号": tasks["task_id"].iloc[:5],
+        }
+    )
+    rows.loc[len(rows)] = ["9122", "2025-08-32", "未知", "X"]
+    rows.to_csv(path, index=False, encoding="utf-8-sig")
+    out = tmp_path / "eval"
+    p = evaluate_stage.resolve(
+        evaluate_stage.Parameters(month=MONTH, results=str(path), out=str(out))
+    )
+    summary = evaluate_stage.run_evaluation(p, charts=False)
+    assert summary["inspected"] == 5 and summary["results_quarantined"] == 1
+    quarantine = pd.read_csv(out / "quarantine.csv", encoding="utf-8-sig", dtype=str)
+    assert len(quarantine) == 1 and quarantine["quarantine_reason"].notna().all()
+
+
+def test_reconcile_without_a_matched_row_keeps_boolean_verdicts():
+    """Mapping an empty string column keeps its string dtype: verdict must still be bool."""
+    from workbench.evaluation import reconciliation
+
+    tasks, _ = _two_strata()
+    tasks["uscc"] = [f"E{i}" for i in range(len(tasks))]
+    tasks["plan_id"] = "P"
+    results = pd.DataFrame(
+        {
+            "uscc": pd.Series(["X1"], dtype="string"),
+            "inspected_on": ["2026-10-12"],
+            "result": pd.Series(["no_problem"], dtype="string"),
+        }
+    )
+    rec = reconciliation.reconcile(tasks, results)
+    assert rec.matched.empty and rec.matched["verdict"].dtype == bool
+    assert rec.matched["found"].dtype == bool
+
+
+def test_published_on_before_the_inspections_is_refused_and_counts_read_well(evaluated, tmp_path):
+    params, summary, tasks, _, _ = evaluated
+    path = tmp_path / "inspections.csv"
+    pd.DataFrame(
+        {
+            "统一社会信用代码": tasks["uscc"].iloc[:3],
+            "检查日期": "2026-10-12",
+            "检查结果": "未发现问题",
+            "任务编号": tasks["task_id"].iloc[:3],
+        }
+    ).to_csv(path, index=False, encoding="utf-8-sig")
+    early = evaluate_stage.Parameters(
+        month=MONTH, results=str(path), out=str(tmp_path / "e"), published_on="2026-10-01"
+    )
+    with pytest.raises(WorkbenchError, match="before the last inspection .2026-10-12."):
+        evaluate_stage.run_evaluation(evaluate_stage.resolve(early), charts=False)
+    assert not (tmp_path / "e").exists()
+    one = {**summary, "tasks_without_result": 1}
+    line = evaluate_stage.describe(params, one)[0]
+    assert "1 task without a result" in line and "tasks" not in line.split("without")[0][-8:]

@@ -920,3 +920,18 @@ def test_first_month_of_the_real_stages_states_honest_figures(prepared_home, mon
     text = _check_honest(page)
     assert "首个分类月份" in text and "违法率" not in text.replace("不等于违法率", "")
     assert "同一方案（同样比例与规则），按真实风险分级" in text  # the same-plan oracle (demo)
+
+
+def test_a_month_without_grades_is_refused_and_the_index_untouched(full_month, home, capsys):
+    """`workbench report --month 2030-01`: one line, exit 2, no report, index unchanged."""
+    from workbench import cli
+
+    index = home / "reports" / "index.html"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text("<html>earlier index</html>", encoding="utf-8")
+    args = ["report", "--month", "2030-01", "--no-pdf", "--no-notebook"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no grades for 2030-01" in err and MONTH in err
+    assert index.read_text(encoding="utf-8") == "<html>earlier index</html>"
+    assert not (home / "reports" / "2030-01").exists()

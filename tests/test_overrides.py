@@ -141,3 +141,44 @@ def test_rules_are_checked_against_the_matrix_and_the_scheme(tmp_path):
     )
     with pytest.raises(overrides.OverrideError, match="grade 'E' is not in scheme national_4"):
         overrides.check_rules(overrides.load_rules(path), ["a"], "national_4", CODES4)
+
+
+def _scheme(scheme_id, codes, labels):
+    from workbench.scoring.grades import GradeScheme
+
+    return GradeScheme(scheme_id, scheme_id, tuple(codes), tuple(labels), "shares")
+
+
+def test_a_default_grade_is_not_used_for_a_scheme_it_was_not_written_for(tmp_path):
+    """`default: C` is 信用风险较高 in national_4 but 信用风险一般 in an A–E scheme: a
+    bureau's five-grade scheme must be named in every rule that does not set the worst."""
+    from workbench.scoring.grades import load_schemes
+
+    schemes = load_schemes()
+    rules = overrides.load_rules()
+    five = schemes["five_class"]
+    bureau_5 = _scheme("bureau_5", five.codes, five.labels)
+    with pytest.raises(
+        overrides.OverrideError,
+        match=r"^override abnormal_list_current: no grade for scheme bureau_5 .*E 信用风险高\); "
+        r"its default C \(信用风险较高 in national_4\).*add `bureau_5: <grade>` to its at_least",
+    ):
+        overrides.check_scheme(rules, bureau_5, schemes)
+    # the packaged schemes are all named, or share national_4's codes and labels
+    for scheme in schemes.values():
+        overrides.check_scheme(rules, scheme, schemes)
+    n4 = schemes["national_4"]
+    overrides.check_scheme(rules, _scheme("bureau_4", n4.codes, n4.labels), schemes)
+    relabelled = _scheme("bureau_4", n4.codes, ("低", "中", "较高", "高"))
+    with pytest.raises(overrides.OverrideError, match="no grade for scheme bureau_4"):
+        overrides.check_scheme(rules, relabelled, schemes)
+    # a file whose defaults were written for the A–E scheme says so
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "default_scheme: five_class\nrules:\n  - id: cap\n    description: 说明\n"
+        "    when: {a: {'>': 0}}\n    at_least: D\n",
+        encoding="utf-8",
+    )
+    overrides.check_scheme(overrides.load_rules(path), bureau_5, schemes)
+    with pytest.raises(overrides.OverrideError, match="override cap: no grade for scheme national"):
+        overrides.check_scheme(overrides.load_rules(path), n4, schemes)

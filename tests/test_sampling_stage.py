@@ -481,3 +481,26 @@ def test_notebook_runs_by_papermill(city, tmp_path):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 3  # counts, expected findings, workload
     assert (tmp_path / "out" / "public" / "notice.html").is_file()
+
+
+def test_a_relative_plan_file_runs_through_the_notebook_and_replays(
+    city, tmp_path, monkeypatch, capsys
+):
+    """README: relative paths are taken from where the command runs, notebook or not; the
+    printed replay command is one that works."""
+    import shlex
+
+    from workbench import cli
+
+    monkeypatch.chdir(tmp_path)
+    write_plan(tmp_path)
+    grades, data = city / "grades" / "2026-10", city / "ingest"
+    common = ["--grades", str(grades), "--data", str(data), "--out", "drawn"]
+    assert cli.main(["sample", "plan.yaml", *common]) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    hint = next(line for line in printed.splitlines() if "replay it with:" in line)
+    command = shlex.split(hint.split("replay it with: ", 1)[1])
+    assert command[:2] == ["workbench", "sample"] and command[2] == str(tmp_path / "plan.yaml")
+    monkeypatch.chdir(city)  # the printed command works from anywhere
+    assert cli.main([*command[1:], "--data", str(data), "--out", str(tmp_path / "drawn")]) == 0
+    assert "identical, byte for byte" in capsys.readouterr().out

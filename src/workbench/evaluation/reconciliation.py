@@ -338,8 +338,10 @@ def reconcile(
     merged = tasks.assign(task_id=task_id).merge(picked, on="task_id", how="left")
     has_result = merged["result"].notna()
     matched = merged[has_result].copy()
-    matched["verdict"] = matched["result"].map(
-        lambda r: contract.RESULT_FOUND_PROBLEM[r] is not None
+    # a plain bool column, never the result's string dtype: mapping an empty string
+    # Series keeps its dtype, and string & bool has no kernel in pandas/arrow
+    matched["verdict"] = np.array(
+        [contract.RESULT_FOUND_PROBLEM[r] is not None for r in matched["result"]], dtype=bool
     )
     matched["found"] = matched["verdict"] & matched["found_problem"].fillna(False).astype(bool)
     missing = tasks[~has_result.to_numpy()].copy()

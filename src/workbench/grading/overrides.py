@@ -32,6 +32,9 @@ OPERATORS = {
     "!=": operator.ne,
 }
 ACTIONS = ("set", "at_least", "observe")
+#: The scheme an override's ``default:`` grade is written for, unless the file's top-level
+#: ``default_scheme`` names another: a scheme with other codes or labels needs its own grade.
+DEFAULT_SCHEME = "national_4"
 
 
 class OverrideError(WorkbenchError, ValueError):
@@ -70,6 +73,7 @@ class Rule:
     target: dict = field(default_factory=dict)  # scheme id (or "default") -> grade code
     unless_any: tuple[Condition, ...] = ()
     basis: str = ""
+    default_scheme: str = DEFAULT_SCHEME  # the scheme whose grades `default` is written in
 
     @property
     def indicators(self) -> set[str]:
@@ -146,6 +150,7 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
     items = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise OverrideError(f"{source}: expected a top-level `rules:` list")
+    default_scheme = str(data.get("default_scheme") or DEFAULT_SCHEME)
     rules, seen = [], set()
     for number, item in enumerate(items, 1):
         where = f"{source.name}: rule {number}"
@@ -186,9 +191,58 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
                 target=target,
                 unless_any=unless,
                 basis=str(item.get("basis", "")),
+                default_scheme=default_scheme,
             )
         )
     return rules
+
+
+def check_scheme(rules: list[Rule], scheme, schemes: Mapping | None = None) -> None:
+    """Refuse a rule that would fall back to ``default`` under a scheme it was not written for.
+
+    A ``default:`` grade means a grade of the rules' ``default_scheme`` (national_4 unless
+    the file says otherwise): ``C`` is 信用风险较高 there but 信用风险一般 in an A–E scheme.
+    The fallback is used only for a scheme with the same codes and labels; any other scheme
+    must be named in the rule.
+
+    Args:
+        rules: the override rules.
+        scheme: the grade scheme in use (``id``, ``codes``, ``labels``).
+        schemes: scheme id → scheme (default: the configuration's grade schemes).
+
+    Raises:
+        OverrideError: one line naming the rule, the scheme and what to add.
+    """
+    falling_back = [
+        r
+        for r in rules
+        if r.action != "set" and scheme.id not in r.target and "default" in r.target
+    ]
+    if not falling_back:
+        return
+    if schemes is None:
+        from workbench.scoring.grades import load_schemes
+
+        schemes = load_schemes()
+    for rule in falling_back:
+        written = schemes.get(rule.default_scheme)
+        if written is not None and (written.codes, written.labels) == (
+            tuple(scheme.codes),
+            tuple(scheme.labels),
+        ):
+            continue
+        grade = rule.target["default"]
+        meaning = dict(zip(written.codes, written.labels, strict=True)) if written else {}
+        was = f"{grade} ({meaning.get(grade, 'unknown')} in {rule.default_scheme})"
+        offered = ", ".join(
+            f"{c} {label}" for c, label in zip(scheme.codes, scheme.labels, strict=True)
+        )
+        field_name = "at_least" if rule.action == "at_least" else "observe.default_grade"
+        raise OverrideError(
+            f"override {rule.id}: no grade for scheme {scheme.id} ({offered}); its default "
+            f"{was} may not mean the same there: add `{scheme.id}: <grade>` to its "
+            f"{field_name} in overrides.yaml"
+        )
 
 
 def check_rules(rules: list[Rule], columns, scheme_id: str, codes: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ and writes, atomically, ``data/evaluation/<YYYY-MM>/<plan_id>/``::
                              reconciliation status): the events the next ingest adds
     reconciliation.json/.csv tasks without a result, unknown task ids, not-drawn
                              enterprises, other plans, duplicates, quarantined rows
+    quarantine.csv           result rows the contract rejected, as read, with reasons
     per_grade.csv            drawn / inspected / found, hit rate (Wilson), HT estimate,
                              coverage, mean PD, share of inspections       (internal)
     per_stratum.csv          the design: N_h, n_h, π_h, m_h and findings   (internal)
@@ -156,8 +157,9 @@ def describe(params: Parameters, summary: dict) -> list[str]:
     lines = [
         f"plan {summary['plan_id']}: {summary['inspected']:,} of {summary['drawn']:,} drawn "
         f"enterprises reported, {summary['found']:,} with problems; "
-        f"{summary['tasks_without_result']:,} tasks without a result, {unmatched:,} result "
-        f"rows not matched, {rec['results_quarantined']:,} quarantined (reconciliation.json)"
+        f"{_count(summary['tasks_without_result'], 'task')} without a result, "
+        f"{_count(unmatched, 'result row')} not matched, "
+        f"{rec['results_quarantined']:,} quarantined (reconciliation.json)"
     ]
     lift = summary["lift"].get("lift") or {}
     if lift.get("low") is not None:
@@ -170,6 +172,11 @@ def describe(params: Parameters, summary: dict) -> list[str]:
     lines.append(f"evaluation (internal): {folder.path}")
     lines.append(f"results notice (public): {folder.file('notice_html')}")
     return lines
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 task``, ``2 tasks``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def cycle_parameters(ctx) -> Parameters:
@@ -250,6 +257,8 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
     if pd.notna(window_end):  # results of a window still open or ending later are not "future"
         as_of = max(as_of, window_end)
     loaded = reconciliation.read_results(path, register=register, as_of=as_of)
+    if loaded.accepted.empty:
+        raise NotReadyError(_no_valid_rows(params, path, loaded.quarantine))
     rec = reconciliation.reconcile(tasks, loaded, params.plan)
     matched = rec.matched
     if grades_frame is not None:
@@ -258,13 +267,23 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
     grades, labels = _scheme(grades_summary, tasks)
     strata = _strata(plan, tasks)
     if matched.empty:
+        kept = _keep_quarantine(params, rec.quarantine)
         raise NotReadyError(
             f"plan {params.plan}: none of its {len(tasks)} tasks has a result "
-            f"({len(rec.rows)} result rows read from {path}); see the reconciliation"
+            f"({len(rec.rows)} valid result rows read from {path}, none matching a task"
+            + (f"; {len(rec.quarantine)} quarantined: {kept}" if kept else "")
+            + "); nothing was written"
         )
     table = evaluate.per_grade(matched, tasks, strata, grades, labels, grades_frame)
     summary = evaluate.summarise(matched, tasks, strata, table, grades)
-    published_on = pd.Timestamp(params.published_on or matched["inspected_on"].max())
+    last_inspection = pd.Timestamp(matched["inspected_on"].max())
+    published_on = pd.Timestamp(params.published_on or last_inspection)
+    if published_on < last_inspection:
+        raise ParameterError(
+            f"--published-on {params.published_on} is before the last inspection "
+            f"({last_inspection:%Y-%m-%d}): a results notice is published on or after the day "
+            f"of every inspection it lists"
+        )
     notice, deadlines = notices.results_notice(rec, published_on, calendar_unknown="mark")
     calendar_notes = deadlines.get("calendar_note", pd.Series(dtype=object)).dropna().unique()
     summary.update(
@@ -297,6 +316,7 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
         out = EvaluationFolder(tmp)
         feedback.inspection_events(rec).to_parquet(out.file("results"), index=False)
         csvsafe.to_csv(rec.rows, out.file("reconciliation_rows"))
+        csvsafe.to_csv(_quarantine_rows(rec.quarantine), out.file("quarantine"))
         write_json(out.file("reconciliation"), rec.to_dict())
         csvsafe.to_csv(table, out.file("per_grade"))
         csvsafe.to_csv(per_stratum, out.file("per_stratum"))
@@ -308,6 +328,48 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
         write_json(out.file("summary"), summary)
     log.info("evaluated plan %s into %s", params.plan, params.out)
     return summary
+
+
+def _quarantine_rows(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """The rejected result rows as read, with their reasons (the header even when none)."""
+    if quarantine.empty and not len(quarantine.columns):
+        return pd.DataFrame(columns=[load.ROW_COLUMN, load.REASON_COLUMN, load.DETAIL_COLUMN])
+    return quarantine
+
+
+def _keep_quarantine(params: Parameters, quarantine: pd.DataFrame) -> Path | None:
+    """Keep a failed run's quarantined rows beside its audit trail; the evaluation is untouched.
+
+    ``reports/<YYYY-MM>/runs/<time>-evaluate-<plan>-quarantine.csv`` (None: nothing rejected).
+    """
+    if quarantine.empty:
+        return None
+    runs = workspace.current().report_months.at(params.month).runs
+    runs.mkdir(parents=True, exist_ok=True)
+    stamp = pd.Timestamp.now().strftime("%Y%m%d-%H%M%S")
+    path = runs / f"{stamp}-evaluate-{params.plan}-quarantine.csv"
+    n = 1
+    while path.exists():
+        path = runs / f"{stamp}-{n}-evaluate-{params.plan}-quarantine.csv"
+        n += 1
+    return csvsafe.to_csv(quarantine, path)
+
+
+def _no_valid_rows(params: Parameters, path: Path, quarantine: pd.DataFrame) -> str:
+    """One line: no valid result row; how many rows, why, where the quarantine is kept."""
+    if quarantine.empty:
+        return (
+            f"results file {path} has no result rows (a header only); the contract's "
+            f"inspections table needs at least one row; nothing was written"
+        )
+    kept = _keep_quarantine(params, quarantine)
+    reasons = quarantine[load.REASON_COLUMN].astype(str).value_counts()
+    why = ", ".join(f"{reason} {count}" for reason, count in reasons.head(3).items())
+    return (
+        f"results file {path}: none of its {len(quarantine)} rows is a valid result "
+        f"(all quarantined: {why}); the rows and their reasons are in {kept}; "
+        f"nothing was written"
+    )
 
 
 def _per_stratum(strata: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:

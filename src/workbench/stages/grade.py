@@ -347,6 +347,7 @@ def run_grading(params: Parameters) -> dict:
     catalog = load_catalog(packs=packs)
     rules = overrides.load_rules(params.overrides or None)
     scheme = model.scheme.scheme
+    overrides.check_scheme(rules, scheme)  # before any indicator is computed
     data = IngestFolder(Path(params.data))
     snapshot = month_end(params.month)
     computed = catalog.restricted(graded_indicators(model, rules))

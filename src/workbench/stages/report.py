@@ -30,7 +30,15 @@ class Parameters:
 def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:
     """The month defaults to the latest month with any stage output."""
     if params.month:
-        return Parameters(check_month(params.month, "--month"), params.pdf)
+        month = check_month(params.month, "--month")
+        graded = workspace.current().grades.months()
+        if month not in graded:  # a report of 无数据 only, listed in the index: refused
+            shown = ", ".join(graded[-6:]) if graded else "none"
+            raise NotReadyError(
+                f"no grades for {month}: the leadership report needs the month's grades "
+                f"(graded months: {shown}); run `workbench grade --month {month}` first"
+            )
+        return Parameters(month, params.pdf)
     months = workspace.current().output_months()
     if not months:
         raise NotReadyError(

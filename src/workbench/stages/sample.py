@@ -18,6 +18,7 @@ every file byte for byte with the recorded draw; a difference raises
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,9 +112,10 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
             f"no ingest for {month} (data/ingest/{month}): ingest that month or pass --data"
         )
     out = params.out or str(ws.plans.at(month, plan.id).path)
-    return Parameters(
-        str(plan.source or params.plan), month, str(grades.path), str(data.path), out, params.replay
-    )
+    # a plan file's absolute path: the notebook runs in a directory of its own, where a
+    # path relative to the caller's working directory names nothing
+    source = str(Path(plan.source).resolve()) if plan.source else params.plan
+    return Parameters(source, month, str(grades.path), str(data.path), out, params.replay)
 
 
 def run(params: Parameters, settings: config.Settings | None = None) -> dict:
@@ -153,9 +155,18 @@ def describe(params: Parameters, record: dict) -> list[str]:
     lines += [
         f"task list (internal): {out.file('tasks_csv')}",
         f"public notice: {out.file('notice_html')}",
-        f"replay it with: workbench sample {record['plan_id']} --grades {params.grades} --replay",
+        f"replay it with: workbench sample {shlex.quote(_plan_argument(params.plan))} "
+        f"--grades {shlex.quote(str(params.grades))} --replay",
     ]
     return lines
+
+
+def _plan_argument(plan: str) -> str:
+    """How to name the plan again: a configured plan's name, else its file's absolute path."""
+    for name, path in packaged_plans().items():
+        if plan == name or Path(path).resolve() == Path(plan).resolve():
+            return name
+    return plan
 
 
 def cycle_parameters(ctx) -> Parameters:

@@ -498,6 +498,7 @@ class EvaluationFolder(Folder):
         "per_stratum": "per_stratum.csv",
         "reconciliation": "reconciliation.json",
         "reconciliation_rows": "reconciliation.csv",
+        "quarantine": "quarantine.csv",
         "deadlines": "deadlines.csv",
         "training_sample": "training_sample.parquet",
         "results": "results.parquet",
