@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from workbench import cli, config, governance, workspace
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.workspace import integrity
 
 pytestmark = [
@@ -178,3 +178,95 @@ def _schemes(settings) -> list[str]:
 
 def _rules(settings) -> list[dict]:
     return yaml.safe_load(settings.overrides.read_text(encoding="utf-8"))["rules"]
+
+
+#: every single-file piece → the loader its stage reads it with
+def _loaders():
+    from workbench.config.regions import region_names
+    from workbench.governance.gates import load_gates
+    from workbench.grading.overrides import load_rules
+    from workbench.scoring.grades import load_schemes
+    from workbench.scoring.labels import load_label_definition
+    from workbench.sharing.policy import load_policy
+
+    return {
+        "workbench.yaml": lambda path: config.load_settings(path.parent).exports,
+        "labels.yaml": load_label_definition,
+        "grade_schemes.yaml": load_schemes,
+        "gates.yaml": load_gates,
+        "overrides.yaml": load_rules,
+        "regions.yaml": lambda path: region_names(str(path)),
+        "sharing.yaml": load_policy,
+    }
+
+
+BROKEN = {
+    "invalid": ("schemes:\n  a: [1,\n  b: 2\n", r"not valid YAML at line \d+, column \d+"),
+    "list": ("- a\n- b\n", "expected a mapping.* at the top level, got a list"),
+    "scalar": ("just text\n", "expected a mapping.* at the top level, got a str"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+@pytest.mark.parametrize("name", [name for name, _ in config.FILES.values()])
+def test_a_broken_configuration_file_is_one_config_error_naming_it(tmp_path, name, case):
+    text, message = BROKEN[case]
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / name).write_text(text, encoding="utf-8")
+    with pytest.raises(WorkbenchError, match=message) as caught:
+        _loaders()[name](conf / name)
+    assert str(conf / name) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in config.FILES.values()])
+def test_workbench_config_checks_every_file_it_lists(tmp_path, capsys, name):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / name).write_text("a: [1,\n", encoding="utf-8")
+    (conf / "plans").mkdir()
+    (conf / "plans" / "mine.yaml").write_text("- not a plan\n", encoding="utf-8")
+    assert cli.main(["config", "--conf", str(conf)]) == 2
+    captured = capsys.readouterr()
+    errors = captured.err.splitlines()
+    assert "Traceback" not in captured.err and len(errors) == 2, captured.err
+    assert errors[0].startswith(f"workbench config: error: {conf / name}: not valid YAML at line")
+    assert str(conf / "plans" / "mine.yaml") in errors[1] and "got a list" in errors[1]
+    assert "INVALID" in captured.out
+
+
+def test_workbench_config_of_the_packaged_defaults_passes(tmp_path, capsys):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    assert cli.main(["config", "--conf", str(conf)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_configuration_loader_names_a_missing_or_non_utf8_file(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.read_yaml(tmp_path / "absent.yaml")
+    (tmp_path / "gbk.yaml").write_bytes("地区: 新华区\n".encode("gbk"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        config.read_yaml(tmp_path / "gbk.yaml")
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    assert config.read_yaml(tmp_path / "empty.yaml") == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "argv"),
+    [
+        ("regions.yaml", "- 410402\n", ["report", "--month", "2026-09", "--no-notebook"]),
+        ("workbench.yaml", "exports: a: b\n", ["ingest"]),
+    ],
+)
+def test_a_stage_reading_a_broken_file_ends_with_one_line(
+    tmp_path, monkeypatch, capsys, name, text, argv
+):
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv(config.CONF_ENV, str(conf))
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.splitlines()) == 1 and str(conf / name) in err

@@ -120,3 +120,80 @@ def test_an_out_folder_of_ones_own_files_is_refused_and_kept(capsys, clean_city,
     assert run([*argv, "--out", str(out)]) == 0
     assert run([*argv, "--out", str(out)]) == 0  # an earlier run's output is replaced
     assert (out / "quality.json").is_file()
+
+
+LOOSE_DAYS = ["July 2025", "2025", "31/07/2025", "2025-7-31", "2025-07-31T00:00", "2025-02-30"]
+
+
+@pytest.mark.parametrize("day", LOOSE_DAYS)
+def test_a_date_on_the_command_line_is_strict_yyyy_mm_dd(day):
+    from workbench.errors import ParameterError
+    from workbench.workspace.folders import check_day
+
+    with pytest.raises(ParameterError, match="--as-of must be a date YYYY-MM-DD"):
+        check_day(day, "--as-of")
+    assert check_day("2024-02-29", "--as-of") == "2024-02-29"
+
+
+@pytest.mark.parametrize("command", ["ingest", "check", "synth"])
+@pytest.mark.parametrize("day", ["July 2025", "31/07/2025"])
+def test_a_loose_as_of_is_refused_by_every_command(capsys, tmp_path, command, day):
+    where = {
+        "ingest": ["--data", str(tmp_path), "--no-notebook"],
+        "check": ["--data", str(tmp_path)],
+        "synth": ["--out", str(tmp_path / "city")],
+    }[command]
+    line = error_line(capsys, [command, *where, "--as-of", day])
+    assert f"--as-of must be a date YYYY-MM-DD (e.g. 2026-09-30), got {day!r}" in line
+    assert not (tmp_path / "city").exists()
+
+
+@pytest.mark.parametrize("month", ["2026-10-31", "2026-1", "Oct 2026"])
+def test_a_loose_month_is_refused(capsys, month):
+    from workbench.errors import ParameterError
+    from workbench.stages.indicators import _panel_range
+
+    line = error_line(capsys, ["grade", "--month", month, "--no-notebook"])
+    assert f"--month must be YYYY-MM (e.g. 2026-09), got {month!r}" in line
+    with pytest.raises(ParameterError, match="must be YYYY-MM"):
+        _panel_range(f"{month}:2026-10")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--entities", "-5", "allowed 100 … 10,000,000"),
+        ("--errors", "2", "below 0.5"),
+        ("--errors", "-0.1", "at least 0"),
+        ("--as-of", "2025-02-30", "YYYY-MM-DD"),
+        ("--months", "0", "at least one month"),
+    ],
+)
+def test_synth_names_the_option_and_what_is_allowed(capsys, tmp_path, option, value, allowed):
+    line = error_line(capsys, ["synth", option, value, "--out", str(tmp_path / "city")])
+    assert line.startswith(f"workbench synth: error: {option}") and allowed in line
+
+
+def test_verify_of_a_missing_folder_is_a_user_error(capsys, tmp_path):
+    line = error_line(capsys, ["verify", str(tmp_path / "absent")])
+    assert f"{tmp_path / 'absent'} does not exist" in line
+
+
+def test_contract_written_into_a_missing_folder_is_a_user_error(capsys, tmp_path):
+    target = tmp_path / "absent" / "x.md"
+    line = error_line(capsys, ["contract", "--write", str(target)])
+    assert f"folder {target.parent} does not exist" in line
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    script = "import sys; from workbench import cli; sys.exit(cli.main())"
+    with subprocess.Popen(
+        [sys.executable, "-c", script, "contract"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        proc.stdout.close()  # the reader is gone before the first line (`| head -0`)
+        stderr = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == cli.EXIT_PIPE_CLOSED
+    assert stderr == ""

@@ -107,9 +107,30 @@ def _run_stage(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- tools
 
 
+#: What a synthetic city allows (the generator's own bounds, said before any work).
+CITY_ENTITIES = (100, 10_000_000)
+CITY_ERRORS = (0.0, 0.5)  # a share: 0 ≤ errors < 0.5
+
+
+def _check_city(args: argparse.Namespace) -> None:
+    """Refuse a city the generator cannot build, naming the option and what is allowed."""
+    from workbench.errors import ParameterError
+
+    low, high = CITY_ENTITIES
+    if not low <= args.entities <= high:
+        raise ParameterError(f"--entities {args.entities}: allowed {low:,} … {high:,}")
+    if args.months is not None and args.months < 1:
+        raise ParameterError(f"--months {args.months}: at least one month")
+    errors = getattr(args, "errors", 0.0)
+    if not CITY_ERRORS[0] <= errors < CITY_ERRORS[1]:
+        raise ParameterError(f"--errors {errors}: a share, at least 0 and below 0.5 (e.g. 0.002)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the monthly cycle on the demo city (generated first when needed)."""
     from workbench import cycle
+
+    _check_city(args)
 
     return cycle.run_demo(
         entities=args.entities, months=args.months, seed=args.seed, cycle_months=args.cycle
@@ -121,7 +142,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from workbench import cycle
     from workbench.demo.synth.profile import OPTIONAL_TABLES, CityProfile
     from workbench.errors import ParameterError
+    from workbench.workspace.folders import check_day
 
+    _check_city(args)
+    check_day(args.end, "--as-of")
     absent = tuple(t.strip() for t in args.without.split(",") if t.strip())
     unknown = [t for t in absent if t not in OPTIONAL_TABLES]
     if unknown:
@@ -156,6 +180,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from workbench.errors import ParameterError
     from workbench.workspace import integrity
 
+    if not Path(args.folder).is_dir():
+        state = "is not a folder" if Path(args.folder).exists() else "does not exist"
+        raise ParameterError(
+            f"{args.folder} {state}: give a signed folder (e.g. data/grades/2026-09) "
+            "or a department extract"
+        )
     if sharing.is_extract(args.folder):
         result = sharing.verify_extract(args.folder, args.public_key or None)
     elif args.public_key:
@@ -172,10 +202,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_contract(args: argparse.Namespace) -> int:
     """Print or write the contract document."""
     from workbench import contract
+    from workbench.errors import ParameterError
 
     text = contract.render_markdown()
     if args.write:
-        Path(args.write).write_text(text, encoding="utf-8")
+        target = Path(args.write)
+        if not target.parent.is_dir():
+            raise ParameterError(
+                f"--write {args.write}: folder {target.parent} does not exist; "
+                "write into an existing folder"
+            )
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise ParameterError(f"--write {args.write}: cannot write ({err.strerror})") from None
         print(f"wrote {args.write}")
     else:
         print(text)
@@ -187,15 +227,58 @@ def cmd_config(args: argparse.Namespace) -> int:
     from workbench import config
 
     settings = config.load_settings(args.conf) if args.conf else config.current()
+    problems = {
+        s.piece: problem for s in settings.sources if (problem := _config_problem(s, settings))
+    }
     where = settings.folder or f"{config.conf_dir()} (absent: package defaults only)"
     print(f"configuration folder: {where}")
     print(f"fingerprint: {settings.fingerprint}")
     width = max(len(row["piece"]) for row in settings.describe())
     for row in settings.describe():
-        print(f"  {row['piece']:<{width}}  {row['origin']:<7}  {row['path']}  ({row['what']})")
+        state = "  INVALID" if row["piece"] in problems else ""
+        print(
+            f"  {row['piece']:<{width}}  {row['origin']:<7}  {row['path']}  ({row['what']}){state}"
+        )
+    if problems:
+        for problem in problems.values():
+            print(f"workbench config: error: {_one_line(problem)}", file=sys.stderr)
+        return 2
     exports = settings.exports
     print(f"exports folder: {exports if exports else 'not set (workbench ingest needs --data)'}")
     return 0
+
+
+def _config_problem(source, settings) -> str:
+    """Load one piece of configuration with the loader the stages use: '' or the error."""
+    from workbench.config.regions import region_names
+    from workbench.governance.gates import load_gates
+    from workbench.grading.overrides import load_rules
+    from workbench.indicators.catalog import load_catalog
+    from workbench.sampling.plan import load_plan
+    from workbench.scoring.grades import load_schemes
+    from workbench.scoring.labels import load_label_definition
+    from workbench.sharing.policy import load_policy
+
+    generic = settings.catalogs.get("generic")
+    piece, _, name = source.piece.partition("/")
+    loaders = {
+        "settings": lambda path: settings.exports,
+        "labels": load_label_definition,
+        "grade_schemes": load_schemes,
+        "gates": load_gates,
+        "overrides": load_rules,
+        "regions": lambda path: region_names(str(path)),
+        "sharing": load_policy,
+        "plans": load_plan,
+        "catalogs": lambda path: (
+            load_catalog(path) if name == "generic" else load_catalog(generic, [str(path)])
+        ),
+    }
+    try:
+        loaders[piece](source.path)
+    except WorkbenchError as err:
+        return str(err)
+    return ""
 
 
 def cmd_share(args: argparse.Namespace) -> int:
@@ -489,8 +572,31 @@ def _one_line(message: str) -> str:
     return " — ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
+#: Exit code when the reader of our output went away (``workbench contract | head``):
+#: what a command killed by SIGPIPE returns, as ``head``'s other writers do.
+EXIT_PIPE_CLOSED = 128 + 13
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``workbench`` command."""
+    """Entry point of the ``workbench`` command.
+
+    Output piped into a reader that stops early (``| head``) ends the command quietly with
+    :data:`EXIT_PIPE_CLOSED`, never a BrokenPipeError traceback.
+    """
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # nothing more can be written: point stdout at /dev/null so the interpreter's
+        # final flush does not complain either (the Python documentation's recipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -95,14 +95,12 @@ class Settings:
     @property
     def exports(self) -> Path | None:
         """The configured export folder (``exports:`` in ``workbench.yaml``), or None."""
-        import yaml
-
         from workbench import workspace
         from workbench.errors import ConfigError
 
         path = self.files["settings"]
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict) or set(data) - {"exports"}:
+        data = read_yaml(path, dict, "a mapping with the key 'exports'")
+        if set(data) - {"exports"}:
             raise ConfigError(f"{path}: expected a mapping with the key 'exports'")
         value = data.get("exports")
         if not value:
@@ -131,6 +129,61 @@ class Settings:
             {"piece": s.piece, "what": s.what, "origin": s.origin, "path": str(s.path)}
             for s in self.sources
         ]
+
+
+_SHAPES = {dict: "a mapping", list: "a list"}
+
+
+def read_yaml(
+    path: str | Path,
+    shape: type | None = dict,
+    expected: str = "",
+    error: type[Exception] | None = None,
+):
+    """Read one configuration file safely: the one loader every configuration file goes through.
+
+    Args:
+        path: the YAML file.
+        shape: the type the top level must have (``dict`` or ``list``); None for any.
+            An empty file reads as an empty one of that shape.
+        expected: what the top level holds, in the message (default: "a mapping" …).
+        error: the :class:`~workbench.errors.WorkbenchError` subclass to raise (a domain's
+            own, e.g. ``CatalogError``); default :class:`~workbench.errors.ConfigError`.
+
+    Raises:
+        ``error``, on one line naming the file: a file that does not exist, is not UTF-8,
+        is not valid YAML (with the line and column), or has the wrong top-level shape.
+    """
+    import yaml
+
+    from workbench.errors import ConfigError
+
+    error = error or ConfigError
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"configuration file {path} does not exist") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except OSError as err:
+        raise error(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        context = getattr(err, "context", None)
+        detail = " ".join(f"{context + ': ' if context else ''}{problem}".split())
+        raise error(f"{path}: not valid YAML{where}: {detail}") from None
+    if data is None and shape is not None:
+        return shape()
+    if shape is not None and not isinstance(data, shape):
+        what = expected or _SHAPES.get(shape, shape.__name__)
+        got = _SHAPES.get(type(data), f"a {type(data).__name__}")
+        raise error(f"{path}: expected {what} at the top level, got {got}")
+    return data
 
 
 def conf_dir() -> Path:

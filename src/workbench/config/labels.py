@@ -13,14 +13,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from workbench import config
+from workbench.errors import WorkbenchError
 
 
 @cache
 def _read(path: str, mtime_ns: int) -> object:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return config.read_yaml(Path(path), None)
 
 
 def _yaml(path: Path | None) -> object:
@@ -29,7 +28,7 @@ def _yaml(path: Path | None) -> object:
         return None
     try:
         return _read(str(path), path.stat().st_mtime_ns)
-    except yaml.YAMLError:
+    except WorkbenchError:
         return None  # the stage reading the file reports it; a label never fails a page
 
 

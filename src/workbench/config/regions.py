@@ -9,21 +9,27 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from workbench import config
+from workbench.errors import ConfigError
 
 
 def region_names(path: str | None = None) -> dict[str, str]:
     """Code → name (the configuration's ``regions.yaml`` by default)."""
-    return _region_names(str(Path(path) if path else config.current().regions))
+    source = Path(path) if path else config.current().regions
+    mtime = source.stat().st_mtime_ns if source.is_file() else 0
+    return _region_names(str(source), mtime)
 
 
 @cache
-def _region_names(path: str) -> dict[str, str]:
+def _region_names(path: str, mtime_ns: int) -> dict[str, str]:
     source = Path(path)
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    return {str(code): str(name) for code, name in (data.get("regions") or {}).items()}
+    data = config.read_yaml(source, dict, "a mapping with the keys city and regions")
+    regions = data.get("regions") or {}
+    if set(data) - {"city", "regions"} or not isinstance(regions, dict):
+        raise ConfigError(
+            f"{source}: expected a mapping with the keys city (optional) and regions (code: name)"
+        )
+    return {str(code): str(name) for code, name in regions.items()}
 
 
 def region_name(code: str) -> str:

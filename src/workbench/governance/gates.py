@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 from workbench import config
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.governance.registry import CHALLENGER, CHAMPION, alias_version, model_name
@@ -130,12 +128,7 @@ def load_gates(path: str | Path | None = None) -> Gates:
     the key for an unknown key, a value that is not a number, or a share outside [0, 1].
     """
     source = Path(path) if path else config.current().gates
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise GateConfigError(f"{source}: not valid YAML ({err})") from err
-    if not isinstance(data, dict):
-        raise GateConfigError(f"{source}: expected a mapping of gate: threshold")
+    data = config.read_yaml(source, dict, "a mapping of gate: threshold", GateConfigError)
     known = {f.name for f in fields(Gates)}
     values: dict = {}
     for key, value in data.items():

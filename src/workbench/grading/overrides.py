@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from workbench import config
 from workbench.errors import WorkbenchError
@@ -143,11 +142,8 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
         OverrideError: naming the file, the rule and the field at fault.
     """
     source = Path(path) if path else config.current().overrides
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise OverrideError(f"{source}: not valid YAML ({err})") from err
-    items = data.get("rules") if isinstance(data, dict) else None
+    data = config.read_yaml(source, dict, "a mapping with a `rules:` list", OverrideError)
+    items = data.get("rules")
     if not isinstance(items, list):
         raise OverrideError(f"{source}: expected a top-level `rules:` list")
     default_scheme = str(data.get("default_scheme") or DEFAULT_SCHEME)

@@ -16,8 +16,6 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from workbench import config, contract
 from workbench.errors import WorkbenchError
 
@@ -354,12 +352,7 @@ def _extend(data: dict, own: tuple[Indicator, ...], path: Path) -> tuple[Indicat
 
 
 def _read_yaml(path: Path):
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise CatalogError(f"catalog file {path} does not exist") from err
-    except yaml.YAMLError as err:
-        raise CatalogError(f"{path}: not valid YAML: {err}") from err
+    return config.read_yaml(path, None, error=CatalogError)
 
 
 def _pack(data, path: Path) -> Pack:

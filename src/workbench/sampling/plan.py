@@ -20,7 +20,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from workbench import config, contract
 from workbench.errors import WorkbenchError
@@ -205,12 +204,10 @@ def load_plan(path: str | Path) -> Plan:
     """
     path = resolve_plan_path(path)
     raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise PlanError(f"{path}: not readable as UTF-8 YAML: {err}") from err
-    if not isinstance(data, dict):
-        raise PlanError(f"{path}: a plan is a mapping with fields {', '.join(_TOP_KEYS)}")
+    shape = f"a mapping with fields {', '.join(_TOP_KEYS)}"
+    data = config.read_yaml(path, dict, shape, PlanError)
+    if not data:
+        raise PlanError(f"{path}: a plan is {shape}")
     _unknown(path, "", data, _TOP_KEYS)
     for key in ("id", "title", "seed", "departments", "items", "grades"):
         if key not in data:

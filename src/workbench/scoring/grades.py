@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from workbench import config
 from workbench.errors import WorkbenchError
@@ -98,13 +97,20 @@ def load_schemes(path: str | Path | None = None) -> dict[str, GradeScheme]:
         SchemeError: naming the file, the scheme and the field at fault.
     """
     source = Path(path) if path else config.current().grade_schemes
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    shape = "a mapping with the key 'schemes' (scheme id: scheme)"
+    data = config.read_yaml(source, dict, shape, SchemeError)
+    if set(data) - {"schemes"} or not isinstance(data.get("schemes") or {}, dict):
+        raise SchemeError(f"{source}: expected {shape}")
     schemes = {}
     for scheme_id, spec in (data.get("schemes") or {}).items():
         where = f"{source}: scheme {scheme_id}"
+        if not isinstance(spec, dict):
+            raise SchemeError(f"{where}: expected a mapping with name, grades, method")
         grades = spec.get("grades") or []
-        if len(grades) < 2:
-            raise SchemeError(f"{where}: field 'grades' needs at least two grades")
+        if not isinstance(grades, list) or len(grades) < 2:
+            raise SchemeError(f"{where}: field 'grades' needs a list of at least two grades")
+        if not all(isinstance(g, dict) and "code" in g for g in grades):
+            raise SchemeError(f"{where}: field 'grades': every grade is a mapping with a 'code'")
         method = spec.get("method")
         if method not in METHODS:
             raise SchemeError(

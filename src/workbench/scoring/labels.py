@@ -11,11 +11,10 @@ see the ``exits`` section of the YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from workbench import config, contract
 from workbench.indicators.catalog import SOURCES, CatalogError, _check_filter
@@ -56,16 +55,27 @@ def load_label_definition(path: str | Path | None = None) -> LabelDefinition:
         CatalogError: naming the file and the field at fault.
     """
     source = Path(path) if path else config.current().labels
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
     where = str(source)
-    if not isinstance(data, dict):
-        raise CatalogError(f"{where}: expected a mapping with horizon_months, events, exits")
+    data = config.read_yaml(
+        source, dict, "a mapping with horizon_months, events, exits", CatalogError
+    )
     horizon = data.get("horizon_months")
     if not isinstance(horizon, int) or not 1 <= horizon <= 60:
         raise CatalogError(f"{where}: horizon_months must be a whole number of months, 1–60")
     events = []
-    for item in data.get("events") or []:
-        event = LabelEvent(**item)
+    allowed = [f.name for f in fields(LabelEvent)]
+    items = data.get("events") or []
+    for number, item in enumerate(items if isinstance(items, list) else [items], 1):
+        if not isinstance(item, dict) or set(item) - set(allowed) or "id" not in item:
+            raise CatalogError(
+                f"{where}: event {number}: expected a mapping with the keys {', '.join(allowed)}"
+            )
+        try:
+            event = LabelEvent(**item)
+        except TypeError:
+            raise CatalogError(
+                f"{where}: event {item['id']}: needs the keys {', '.join(allowed[:4])}"
+            ) from None
         view = SOURCES.get(event.source)
         if view is None or event.source in ("enterprises", "relations"):
             raise CatalogError(

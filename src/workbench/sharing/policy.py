@@ -15,9 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from workbench import contract
+from workbench import config, contract
 from workbench.errors import ConfigError, ParameterError
 
 #: Columns a department may receive under ``columns`` (grade-file names, plus grade_label).
@@ -197,11 +195,8 @@ def load_policy(path: str | Path) -> Policy:
             whitelist (or confidential outside ``confidential_columns``), a bad code.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({_first_line(err)})") from None
-    if not isinstance(data, dict) or set(data) - {"departments"}:
+    data = config.read_yaml(path, dict, "a mapping with the key 'departments'")
+    if set(data) - {"departments"}:
         raise ConfigError(f"{path}: expected a mapping with the key 'departments'")
     entries = data.get("departments") or []
     if not isinstance(entries, list):
@@ -234,7 +229,3 @@ def load_policy(path: str | Path) -> Policy:
             )
         )
     return Policy(path, tuple(departments))
-
-
-def _first_line(err: Exception) -> str:
-    return " ".join(str(err).split())

@@ -14,11 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from workbench import config
 from workbench.errors import ParameterError
 from workbench.stages.registry import option
+from workbench.workspace.folders import check_day
 
 NOT_READY = 3  # exit code: the data cannot support a model yet
 
@@ -61,10 +60,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         raise ParameterError(f"data folder {data} does not exist")
     as_of = params.as_of
     if as_of:
-        try:
-            as_of = str(pd.Timestamp(as_of).date())
-        except ValueError as err:
-            raise ParameterError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from err
+        as_of = check_day(as_of, "--as-of")
     return Parameters(str(Path(data).resolve()), as_of, params.catalog)
 
 

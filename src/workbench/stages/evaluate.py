@@ -37,7 +37,7 @@ from workbench.intake import load
 from workbench.stages.registry import option
 from workbench.views.evaluation import write_charts
 from workbench.workspace import atomic_directory, csvsafe, integrity, write_json
-from workbench.workspace.folders import EvaluationFolder, PlanFolder, check_month
+from workbench.workspace.folders import EvaluationFolder, PlanFolder, check_day, check_month
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +122,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         )
     del provider
     if params.published_on:
-        try:
-            pd.Timestamp(params.published_on)
-        except ValueError as err:
-            raise ParameterError(
-                f"--published-on {params.published_on!r} is not a date (YYYY-MM-DD)"
-            ) from err
+        check_day(params.published_on, "--published-on")
     out = params.out or str(workspace.current().evaluations.at(plan.month, plan.plan_id).path)
     return Parameters(
         plan.month, plan.plan_id, path, params.published_on, params.provider, params.seed, out

@@ -113,7 +113,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     ws = workspace.current()
     given = IngestFolder(Path(params.data)) if params.data else None
     if params.month:
-        graded = check_month(params.month[:7], "--month")
+        graded = check_month(params.month, "--month")
     else:
         graded = (given or ws.ingest.require_latest()).require().snapshot[:7]
     data = given or ws.ingest.for_month(graded) or ws.ingest.require_latest()

@@ -28,7 +28,13 @@ from workbench.scoring import labels
 from workbench.scoring.panel import build_panel, latest_labelled_snapshot, month_ends, write_panel
 from workbench.stages.registry import option
 from workbench.workspace import atomic_directory, csvsafe, write_json
-from workbench.workspace.folders import IndicatorsFolder, IngestFolder, PanelFolder
+from workbench.workspace.folders import (
+    IndicatorsFolder,
+    IngestFolder,
+    PanelFolder,
+    check_day,
+    check_month,
+)
 
 
 @dataclass(frozen=True)
@@ -69,10 +75,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     data = IngestFolder(Path(params.data)) if params.data else ws.ingest.require_latest()
     data.require("run `workbench ingest --data EXPORT_FOLDER` first")
     data_snapshot = data.snapshot
-    try:
-        day = pd.Timestamp(params.as_of) if params.as_of else pd.Timestamp(data_snapshot)
-    except ValueError as err:
-        raise ParameterError(f"--as-of {params.as_of!r} is not a date (YYYY-MM-DD)") from err
+    day = pd.Timestamp(check_day(params.as_of, "--as-of") if params.as_of else data_snapshot)
     if day > pd.Timestamp(data_snapshot):
         raise ParameterError(f"--as-of {day.date()} is after the data's snapshot {data_snapshot}")
     out = params.out
@@ -92,10 +95,9 @@ def _packs(params: Parameters) -> tuple[str, ...]:
 
 def _panel_range(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     first, _, last = text.partition(":")
-    try:
-        snapshots = month_ends(first, last or first)
-    except ValueError as err:
-        raise ParameterError(f"--panel {text!r}: expected FROM:TO as YYYY-MM:YYYY-MM") from err
+    for month in (first, last or first):
+        check_month(month, f"--panel {text!r}: FROM and TO (FROM:TO)")
+    snapshots = month_ends(first, last or first)
     if not snapshots:
         raise ParameterError(f"--panel {text!r}: FROM is after TO")
     return snapshots[0], snapshots[-1]

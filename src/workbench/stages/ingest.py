@@ -35,7 +35,7 @@ from workbench.errors import ParameterError
 from workbench.intake import load, quality
 from workbench.stages.registry import option
 from workbench.workspace import atomic_directory, csvsafe, write_json
-from workbench.workspace.folders import IngestFolder
+from workbench.workspace.folders import IngestFolder, check_day
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         raise ParameterError(f"data folder {data} does not exist")
     as_of = params.as_of
     if as_of:
-        try:
-            as_of = str(pd.Timestamp(as_of).date())
-        except ValueError as err:
-            raise ParameterError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from err
+        as_of = check_day(as_of, "--as-of")
     feedback = [str(workspace.resolve(f.strip())) for f in params.feedback.split(",") if f.strip()]
     for folder in feedback:
         if not Path(folder).is_dir():

@@ -33,7 +33,7 @@ from workbench.scoring.train import train_family
 from workbench.stages.registry import option
 from workbench.views.training import write_artifacts
 from workbench.workspace import atomic_directory, write_json
-from workbench.workspace.folders import IngestFolder, ModelFolder, PanelFolder
+from workbench.workspace.folders import IngestFolder, ModelFolder, PanelFolder, check_day
 
 TRAIN_MONTHS = MAX_TRAIN_MONTHS  # at most this many month ends fitted on (fewer when short)
 
@@ -103,10 +103,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         panel = str(path)
     for name, value in (("--as-of", params.as_of), ("--validation-from", params.validation_from)):
         if value:
-            try:
-                pd.Timestamp(value)
-            except ValueError as err:
-                raise ParameterError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from err
+            check_day(value, name)
     schemes = load_schemes()
     if params.scheme not in schemes:
         raise ParameterError(f"scheme {params.scheme!r}: allowed {', '.join(schemes)}")

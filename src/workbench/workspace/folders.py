@@ -31,6 +31,7 @@ from workbench.errors import NotReadyError, ParameterError
 from workbench.workspace.csvsafe import restore
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def check_month(month: str, what: str = "month") -> str:
@@ -38,6 +39,23 @@ def check_month(month: str, what: str = "month") -> str:
     if not isinstance(month, str) or not MONTH.match(month):
         raise ParameterError(f"{what} must be YYYY-MM (e.g. 2026-09), got {month!r}")
     return month
+
+
+def check_day(day: str, what: str = "date") -> str:
+    """``day`` if it is a real date written ``YYYY-MM-DD``; a clear ParameterError otherwise.
+
+    The one parser of every date a person types (``--as-of``, ``--validation-from`` …):
+    "July 2025", "2025", "31/07/2025" and "2025-02-30" are refused, never guessed at.
+    """
+    import datetime
+
+    try:
+        if isinstance(day, str) and DAY.match(day):
+            datetime.date.fromisoformat(day)
+            return day
+    except ValueError:
+        pass
+    raise ParameterError(f"{what} must be a date YYYY-MM-DD (e.g. 2026-09-30), got {day!r}")
 
 
 def visible(path: Path) -> bool:
