@@ -453,6 +453,69 @@ def test_line_with_too_many_fields_is_quarantined(tmp_path):
     assert result.rows_read == 3 and len(result.accepted) == 2
 
 
+def _complaints(folder, lines):
+    (folder / "complaints.csv").write_text(
+        "uscc,received_on\n" + "".join(line + "\n" for line in lines), encoding="utf-8"
+    )
+
+
+def test_stray_quote_is_one_malformed_line_and_the_rest_is_read(tmp_path):
+    """A stray quote must not swallow the lines after it into one quarantined value."""
+    write_register(tmp_path)
+    days = [f"2025-01-{d:02d}" for d in range(1, 9)]
+    lines = [f"{CODES[i % 3]},{day}" for i, day in enumerate(days)]
+    lines[2] = '"' + lines[2]  # an unclosed quote on line 4 (row 4)
+    _complaints(tmp_path, lines)
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {4: "malformed_line"}
+    detail = result.quarantine[load.DETAIL_COLUMN].iloc[0]
+    assert "第4行引号未闭合" in detail and "line 4" in detail and lines[2] in detail
+    assert result.rows_read == 8 and len(result.accepted) == 7
+    kept = result.accepted["received_on"].dt.strftime("%Y-%m-%d").tolist()
+    assert kept == days[:2] + days[3:]
+
+
+def test_two_stray_quotes_and_a_real_multiline_value(tmp_path):
+    """Each stray quote costs its own line only; a value written over lines stays whole."""
+    write_register(tmp_path)
+    _complaints(
+        tmp_path,
+        [
+            f'{CODES[0]},"2025-01-01',
+            f"{CODES[1]},2025-01-02",
+            f'{CODES[2]},2025-01-03"',
+            f"{CODES[0]},2025-01-04",
+            f'"{CODES[1]},2025-01-05',  # unclosed to the end of the file
+        ],
+    )
+    (tmp_path / "changes.csv").write_text(
+        f'uscc,changed_on,item\n{CODES[0]},2024-01-02,"经营范围变更,\n含许可项目"\n'
+        f"{CODES[1]},2024-01-03,住所变更\n",
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    complaints = result["complaints"]
+    assert {r: w for r, w in reasons_of(complaints).items() if w == "malformed_line"} == {
+        2: "malformed_line",
+        6: "malformed_line",
+    }
+    assert complaints.rows_read == 5
+    assert CODES[1] in complaints.accepted["uscc"].tolist()
+    assert result["changes"].quarantine.empty and result["changes"].rows_read == 2
+
+
+def test_stray_quote_in_a_file_read_in_batches(tmp_path, monkeypatch):
+    """Read in batches, a swallowed record sends the file to the whole-file reader."""
+    write_register(tmp_path)
+    lines = [f"{CODES[i % 3]},2025-01-{i + 1:02d}" for i in range(6)]
+    lines[1] = '"' + lines[1]
+    _complaints(tmp_path, lines)
+    monkeypatch.setattr(load, "STREAM_BYTES", 0)
+    result = load.load_folder(tmp_path, SNAPSHOT, stage=tmp_path)["complaints"]
+    assert result.staged is None and reasons_of(result) == {3: "malformed_line"}
+    assert len(result.accepted) == 5
+
+
 def test_every_contract_reason_is_exercised():
     """Guard: a new quarantine reason must come with a test in this module."""
     import inspect

@@ -577,7 +577,10 @@ EVENT_TABLES: tuple[str, ...] = tuple(
 #: Why a row is quarantined (隔离原因), in the order the checks run: a row is filed
 #: under its first failing check; every failing check is listed in its detail.
 QUARANTINE_REASONS: dict[str, str] = {
-    "malformed_line": "行字段数多于表头 — a CSV line with more fields than the header",
+    "malformed_line": (
+        "行字段数多于表头或引号未闭合 — a CSV line with more fields than the header, or "
+        "whose quote is not closed (the lines after it are read on their own)"
+    ),
     "missing_value": "必填项为空 — a required value is empty",
     "uscc_malformed": (
         "统一社会信用代码格式错误 — wrong length or a character outside GB 32100-2015"

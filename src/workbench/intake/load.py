@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import re
 import zipfile
@@ -235,11 +236,12 @@ def _where(raw: bytes, offset: int) -> str:
 
 
 def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Parse CSV text as strings; return the frame and the lines with too many fields.
+    """Parse CSV text as strings; return the frame and the malformed lines with their detail.
 
     The fast path is Arrow's multi-threaded reader with every column typed as string (no
     inference: ``0101`` stays ``0101``). A file it rejects (a line with a wrong number of
-    fields) is read again record by record, so the bad lines can be named and kept.
+    fields), or whose values swallowed further records (a stray quote, :func:`_swallowed`),
+    is read again line by line (:func:`_read_lines`), so the bad lines can be named and kept.
     """
     first_line = text[: text.find("\n")] if "\n" in text else text
     header = next(csv.reader([first_line.rstrip("\r")]), [])
@@ -256,27 +258,109 @@ def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
                 quoted_strings_can_be_null=False,
             ),
         )
-        frame = table.to_pandas()
-        frame.index = pd.RangeIndex(2, len(frame) + 2)
-        return frame, []
+        if not _swallowed(table, len(header)):
+            frame = table.to_pandas()
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            return frame, []
     except (pa.ArrowInvalid, ValueError):
         pass
-    # Slow path, only for broken files: the csv module tells which record is too long.
-    reader = csv.reader(io.StringIO(text))
+    return _read_lines(text, header)
+
+
+def _record_like(line: str, width: int) -> bool:
+    """Whether one physical line reads, on its own, as a whole record of ``width`` fields."""
     try:
-        rows = [r for r in reader if r]
-    except csv.Error as err:
-        raise ContractError(f"not a readable CSV (line {reader.line_num}: {err})") from None
+        fields = next(csv.reader([line.rstrip("\r\n")], strict=True), [])
+    except csv.Error:
+        return False
+    return width > 1 and len(fields) == width
+
+
+def _swallowed(table: pa.Table, width: int) -> bool:
+    """Whether a value spans line breaks and holds lines that read as records of their own.
+
+    A stray ``"`` opens a quoted field that runs to the next quote or the end of the file,
+    taking every record in between as one value: the table then looks short and nothing
+    fails loudly. A value legitimately written over several lines (an address, a note)
+    rarely holds a line with exactly the header's number of fields, nor ends in a line
+    break (a quote the end of the file closed).
+    """
+    for column in table.columns:
+        broken = pc.match_substring(column, "\n")
+        if not pc.any(broken).as_py():
+            continue
+        for value in pc.filter(column, broken).to_pylist():
+            lines = value.split("\n")
+            if lines[-1] == "" or any(_record_like(line, width) for line in lines[1:]):
+                return True  # records inside, or a quote left open to the end of the file
+    return False
+
+
+def _read_lines(text: str, header: list[str]) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Read CSV records with the csv module, keeping every line a stray quote would hide.
+
+    A record spanning several lines whose later lines read as records of their own, or
+    whose quote is still open at the end of the file, is a stray quote: its first line is
+    quarantined (``malformed_line``, naming the line) and reading resumes at the next
+    line, so nothing after it is lost. A line with more fields than the header is
+    quarantined too; one with fewer is padded with empty values (checked later).
+    Rows are numbered as records (header = 1), blank lines skipped, as the fast path does.
+    """
+    lines = io.StringIO(text).readlines()
     width = len(header)
     good, good_rows, bad = [], [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) > width:
-            bad.append((number, ",".join(row)))
-        else:
-            good.append(row + [""] * (width - len(row)))
-            good_rows.append(number)
+    number, start = 1, 1  # the record's number; the index of the line it starts on
+    while start < len(lines):
+        reader = csv.reader(itertools.islice(lines, start, None))
+        restart = None
+        done = 0  # lines consumed by the records read so far
+        try:
+            for row in reader:
+                first, end = start + done, start + reader.line_num
+                done = reader.line_num
+                if not row:
+                    continue
+                number += 1
+                at_end = end == len(lines)
+                if (end - first > 1 or at_end) and _stray_quote(lines[first:end], width, at_end):
+                    line = lines[first].rstrip("\r\n")
+                    bad.append(
+                        (
+                            number,
+                            f"第{first + 1}行引号未闭合，其后各行已单独读取 (line {first + 1}: "
+                            "a quote opened here is not closed before the next records; "
+                            f"the lines after it were read on their own): {line}",
+                        )
+                    )
+                    restart = first + 1
+                    break
+                if len(row) > width:
+                    bad.append(
+                        (number, "行字段数多于表头 (more fields than the header): " + ",".join(row))
+                    )
+                else:
+                    good.append(row + [""] * (width - len(row)))
+                    good_rows.append(number)
+        except csv.Error as err:
+            line = start + reader.line_num
+            raise ContractError(f"not a readable CSV (line {line}: {err})") from None
+        if restart is None:
+            break
+        start = restart
     frame = pd.DataFrame(good, columns=header, index=pd.Index(good_rows), dtype="str")
     return frame, bad
+
+
+def _stray_quote(span: list[str], width: int, at_end: bool) -> bool:
+    """Whether a record read over the lines ``span`` is a stray quote's work (see above)."""
+    if any(_record_like(line, width) for line in span[1:]):
+        return True
+    if at_end:  # runs to the end of the file: was the quote ever closed?
+        try:
+            list(csv.reader(span, strict=True))
+        except csv.Error:
+            return True
+    return False
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -903,7 +987,12 @@ def streamable(path: Path) -> bool:
 
 
 def _csv_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """String frames of about ``rows`` rows each, indexed by source row (header = 1)."""
+    """String frames of about ``rows`` rows each, indexed by source row (header = 1).
+
+    Raises:
+        pyarrow.ArrowInvalid: a batch whose values swallowed records (a stray quote): the
+            caller reads the file whole, where the line-by-line reader recovers them.
+    """
     with path.open("rb") as handle:
         first = handle.readline().decode("utf-8-sig").rstrip("\r\n")
     header = next(csv.reader([first]), [])
@@ -919,6 +1008,8 @@ def _csv_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     )
     start, pending, held = 2, [], 0
     for batch in reader:
+        if _swallowed(pa.Table.from_batches([batch]), len(header)):  # a stray quote
+            raise pa.ArrowInvalid(f"{path.name}: a quoted value swallowed later records")
         pending.append(batch)
         held += batch.num_rows
         if held >= rows:
@@ -1060,9 +1151,7 @@ def load_table(
             {
                 ROW_COLUMN: [n for n, _ in bad_lines],
                 REASON_COLUMN: MALFORMED_LINE,
-                DETAIL_COLUMN: [
-                    "行字段数多于表头 (more fields than the header): " + t for _, t in bad_lines
-                ],
+                DETAIL_COLUMN: [t for _, t in bad_lines],
             }
         )
         quarantine = pd.concat([quarantine, lines], ignore_index=True).sort_values(
