@@ -1,5 +1,7 @@
 """Loader paths and every quarantine reason, on tiny hand-made tables."""
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,6 +116,50 @@ def test_xlsx_with_real_dates_and_chinese_headers(tmp_path):
         "2020-07-15",
         "2019-01-02",
     ]
+
+
+def _digit_codes(n):
+    """Valid codes made only of digits, each one no double holds exactly."""
+    codes = uscc.make_codes(np.array(["1"] * 300), np.array(["220502"] * 300), np.arange(300))
+    return [c for c in codes if c.isdigit() and int(float(c)) != int(c)][:n]
+
+
+def test_xlsx_codes_stored_as_numbers_are_quarantined(tmp_path):
+    """Excel keeps numbers as doubles: an 18-digit code in a number cell has lost digits."""
+    codes = _digit_codes(3)
+    frame = register_frame(uscc=codes).astype({"uscc": object})
+    frame["uscc"] = [float(codes[0]), codes[1], float(codes[2])]
+    path = tmp_path / "enterprises.xlsx"
+    frame.to_excel(path, index=False)
+    # a tool other than Excel may write a number cell's every digit: that code is exact
+    with zipfile.ZipFile(path) as book:
+        parts = {n: book.read(n) for n in book.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    written = f"<v>{float(codes[2])!r}</v>".encode()
+    assert written in parts[sheet]
+    parts[sheet] = parts[sheet].replace(written, f"<v>{codes[2]}</v>".encode())
+    with zipfile.ZipFile(path, "w") as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert reasons_of(result) == {2: "uscc_malformed"}
+    detail = result.quarantine[load.DETAIL_COLUMN].iloc[0]
+    assert "stored as a number in Excel" in detail and "format the column as text" in detail
+    assert "9.12205" in detail  # the value as Excel held it
+    assert result.accepted["uscc"].tolist() == codes[1:] and result.check_digit_failures == []
+    # its events are not "missing from the register": they name the quarantined row
+    (tmp_path / "complaints.csv").write_text(
+        f"uscc,received_on\n{codes[0]},2025-01-01\n", encoding="utf-8"
+    )
+    events = load.load_folder(tmp_path, SNAPSHOT)["complaints"].quarantine
+    assert "register row 2 was quarantined: uscc_malformed" in events[load.DETAIL_COLUMN][0]
+
+
+def test_xlsx_register_of_number_codes_is_refused_in_one_line(tmp_path):
+    codes = _digit_codes(3)
+    frame = register_frame(uscc=[float(c) for c in codes])
+    frame.to_excel(tmp_path / "enterprises.xlsx", index=False)
+    one_line_error(tmp_path, "no enterprise passed the checks", "stored as a number in Excel")
 
 
 def test_parquet_with_typed_columns(tmp_path):
@@ -439,6 +485,29 @@ def test_bool_and_unknown_inspector(tmp_path):
     result = load.load_folder(tmp_path, SNAPSHOT)
     assert reasons_of(result["inspectors"]) == {3: "invalid_bool"}
     assert reasons_of(result["conflicts"]) == {3: "unknown_inspector"}
+
+
+def test_official_entity_type_labels_are_mapped_to_codes(tmp_path):
+    labels = ["有限责任公司（自然人投资或控股）", "普通合伙企业", "外商投资企业分公司"]
+    write_register(tmp_path, register_frame(entity_type=labels))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty
+    assert result.accepted["entity_type"].tolist() == ["company", "partnership", "branch"]
+
+
+def test_event_of_a_quarantined_register_row_names_that_row(tmp_path):
+    """The enterprise is in the file: "not in the register" would send users hunting."""
+    write_register(tmp_path, register_frame(entity_type=["company", "法人", "cooperative"]))
+    (tmp_path / "complaints.csv").write_text(
+        f"uscc,received_on\n{CODES[1]},2025-01-01\n{UNREGISTERED},2025-01-02\n",
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {2: "uscc_not_registered", 3: "uscc_not_registered"}
+    detail = result.quarantine[load.DETAIL_COLUMN].tolist()
+    assert "register row 3 was quarantined: unknown_code" in detail[0]
+    assert "名录第3行已隔离" in detail[0] and "不在市场主体名录中" not in detail[0]
+    assert "不在市场主体名录中" in detail[1]
 
 
 def test_line_with_too_many_fields_is_quarantined(tmp_path):
