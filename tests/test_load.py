@@ -393,6 +393,8 @@ def test_event_quarantine_reason(tmp_path, row, reason):
         ("1391", "410402", None, "C1391", "C"),
         ("c 13", "410402", None, "C13", "C"),
         ("F", "410402", None, "F", "F"),
+        ("H6210", "４１０４０２", None, "H6210", "H"),  # full-width digits, as a code's are
+        ("H6210", "'410402", None, "H6210", "H"),  # Excel's text mark
         ("C6210", "410402", "invalid_industry", None, None),  # 62 is in section H
         ("98", "410402", "invalid_industry", None, None),  # no such division
         ("Z99", "410402", "invalid_industry", None, None),
@@ -414,6 +416,13 @@ def test_industry_and_region_codes(tmp_path, industry, region, reason, code, sec
         assert result.quarantine.empty
         assert result.accepted["industry_code"][1] == code
         assert result.accepted["industry_section"][1] == section
+        assert result.accepted["region_code"][1] == "410402"
+
+
+def test_excel_text_mark_before_a_code_is_stripped(tmp_path):
+    write_register(tmp_path, register_frame(uscc=[CODES[0], "'" + CODES[1], " ＇" + CODES[2]]))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty and result.accepted["uscc"].tolist() == CODES
 
 
 def test_check_digit_failure_in_register_attributes_events(tmp_path):

@@ -825,12 +825,16 @@ def render_markdown() -> str:
         out.append(f"| {letter} | {zh} | {first:02d}–{last:02d} |")
     out += [
         "",
-        "`region_code` is six GB/T 2260 digits whose first two name a province-level division.",
+        "`region_code` is six GB/T 2260 digits whose first two name a province-level division,",
+        "normalised as the unified social credit code is (below).",
         "",
         "## The unified social credit code (GB 32100-2015)",
         "",
         "18 characters from `0123456789ABCDEFGHJKLMNPQRTUWXY`; input is normalised first",
-        "(all whitespace removed, full-width made half-width, letters upper-cased). A code of",
+        "(all whitespace removed, full-width made half-width, letters upper-cased, and a",
+        "leading `'` — Excel's mark for a text cell — dropped). A code that Excel stored as a",
+        "number has lost its last digits (a double keeps 15): it is quarantined",
+        "(`uscc_malformed`), never read as a code. A code of",
         "the wrong length or with a character outside the set is quarantined with a message",
         "naming the position and the character. The 18th character is",
         "`31 − (Σ value(cᵢ)·wᵢ mod 31)` over the first 17 with weights",

@@ -699,8 +699,12 @@ def parse_industry(text: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def parse_regions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Check GB/T 2260 codes: six digits whose first two name a province."""
-    norm = text.str.replace(uscc.WHITESPACE, "", regex=True)
+    """Check GB/T 2260 codes: six digits whose first two name a province.
+
+    Normalised as a 统一社会信用代码 is (:func:`uscc.normalise_series`): full-width digits
+    ``２２０５０２`` and Excel's leading ``'`` are how the same code is typed, not errors.
+    """
+    norm = uscc.normalise_series(text)
     ok = norm.str.fullmatch(r"\d{6}").fillna(False).astype(bool) & norm.str[:2].isin(
         contract.PROVINCE_CODES
     )
