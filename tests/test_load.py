@@ -1,5 +1,7 @@
 """Loader paths and every quarantine reason, on tiny hand-made tables."""
 
+import zipfile
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,6 +116,50 @@ def test_xlsx_with_real_dates_and_chinese_headers(tmp_path):
         "2020-07-15",
         "2019-01-02",
     ]
+
+
+def _digit_codes(n):
+    """Valid codes made only of digits, each one no double holds exactly."""
+    codes = uscc.make_codes(np.array(["1"] * 300), np.array(["220502"] * 300), np.arange(300))
+    return [c for c in codes if c.isdigit() and int(float(c)) != int(c)][:n]
+
+
+def test_xlsx_codes_stored_as_numbers_are_quarantined(tmp_path):
+    """Excel keeps numbers as doubles: an 18-digit code in a number cell has lost digits."""
+    codes = _digit_codes(3)
+    frame = register_frame(uscc=codes).astype({"uscc": object})
+    frame["uscc"] = [float(codes[0]), codes[1], float(codes[2])]
+    path = tmp_path / "enterprises.xlsx"
+    frame.to_excel(path, index=False)
+    # a tool other than Excel may write a number cell's every digit: that code is exact
+    with zipfile.ZipFile(path) as book:
+        parts = {n: book.read(n) for n in book.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    written = f"<v>{float(codes[2])!r}</v>".encode()
+    assert written in parts[sheet]
+    parts[sheet] = parts[sheet].replace(written, f"<v>{codes[2]}</v>".encode())
+    with zipfile.ZipFile(path, "w") as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert reasons_of(result) == {2: "uscc_malformed"}
+    detail = result.quarantine[load.DETAIL_COLUMN].iloc[0]
+    assert "stored as a number in Excel" in detail and "format the column as text" in detail
+    assert "9.12205" in detail  # the value as Excel held it
+    assert result.accepted["uscc"].tolist() == codes[1:] and result.check_digit_failures == []
+    # its events are not "missing from the register": they name the quarantined row
+    (tmp_path / "complaints.csv").write_text(
+        f"uscc,received_on\n{codes[0]},2025-01-01\n", encoding="utf-8"
+    )
+    events = load.load_folder(tmp_path, SNAPSHOT)["complaints"].quarantine
+    assert "register row 2 was quarantined: uscc_malformed" in events[load.DETAIL_COLUMN][0]
+
+
+def test_xlsx_register_of_number_codes_is_refused_in_one_line(tmp_path):
+    codes = _digit_codes(3)
+    frame = register_frame(uscc=[float(c) for c in codes])
+    frame.to_excel(tmp_path / "enterprises.xlsx", index=False)
+    one_line_error(tmp_path, "no enterprise passed the checks", "stored as a number in Excel")
 
 
 def test_parquet_with_typed_columns(tmp_path):
@@ -347,6 +393,8 @@ def test_event_quarantine_reason(tmp_path, row, reason):
         ("1391", "410402", None, "C1391", "C"),
         ("c 13", "410402", None, "C13", "C"),
         ("F", "410402", None, "F", "F"),
+        ("H6210", "４１０４０２", None, "H6210", "H"),  # full-width digits, as a code's are
+        ("H6210", "'410402", None, "H6210", "H"),  # Excel's text mark
         ("C6210", "410402", "invalid_industry", None, None),  # 62 is in section H
         ("98", "410402", "invalid_industry", None, None),  # no such division
         ("Z99", "410402", "invalid_industry", None, None),
@@ -368,6 +416,13 @@ def test_industry_and_region_codes(tmp_path, industry, region, reason, code, sec
         assert result.quarantine.empty
         assert result.accepted["industry_code"][1] == code
         assert result.accepted["industry_section"][1] == section
+        assert result.accepted["region_code"][1] == "410402"
+
+
+def test_excel_text_mark_before_a_code_is_stripped(tmp_path):
+    write_register(tmp_path, register_frame(uscc=[CODES[0], "'" + CODES[1], " ＇" + CODES[2]]))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty and result.accepted["uscc"].tolist() == CODES
 
 
 def test_check_digit_failure_in_register_attributes_events(tmp_path):
@@ -441,6 +496,29 @@ def test_bool_and_unknown_inspector(tmp_path):
     assert reasons_of(result["conflicts"]) == {3: "unknown_inspector"}
 
 
+def test_official_entity_type_labels_are_mapped_to_codes(tmp_path):
+    labels = ["有限责任公司（自然人投资或控股）", "普通合伙企业", "外商投资企业分公司"]
+    write_register(tmp_path, register_frame(entity_type=labels))
+    result = load.load_folder(tmp_path, SNAPSHOT)["enterprises"]
+    assert result.quarantine.empty
+    assert result.accepted["entity_type"].tolist() == ["company", "partnership", "branch"]
+
+
+def test_event_of_a_quarantined_register_row_names_that_row(tmp_path):
+    """The enterprise is in the file: "not in the register" would send users hunting."""
+    write_register(tmp_path, register_frame(entity_type=["company", "法人", "cooperative"]))
+    (tmp_path / "complaints.csv").write_text(
+        f"uscc,received_on\n{CODES[1]},2025-01-01\n{UNREGISTERED},2025-01-02\n",
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {2: "uscc_not_registered", 3: "uscc_not_registered"}
+    detail = result.quarantine[load.DETAIL_COLUMN].tolist()
+    assert "register row 3 was quarantined: unknown_code" in detail[0]
+    assert "名录第3行已隔离" in detail[0] and "不在市场主体名录中" not in detail[0]
+    assert "不在市场主体名录中" in detail[1]
+
+
 def test_line_with_too_many_fields_is_quarantined(tmp_path):
     write_register(tmp_path)
     (tmp_path / "complaints.csv").write_text(
@@ -451,6 +529,69 @@ def test_line_with_too_many_fields_is_quarantined(tmp_path):
     result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
     assert reasons_of(result) == {3: "malformed_line"}
     assert result.rows_read == 3 and len(result.accepted) == 2
+
+
+def _complaints(folder, lines):
+    (folder / "complaints.csv").write_text(
+        "uscc,received_on\n" + "".join(line + "\n" for line in lines), encoding="utf-8"
+    )
+
+
+def test_stray_quote_is_one_malformed_line_and_the_rest_is_read(tmp_path):
+    """A stray quote must not swallow the lines after it into one quarantined value."""
+    write_register(tmp_path)
+    days = [f"2025-01-{d:02d}" for d in range(1, 9)]
+    lines = [f"{CODES[i % 3]},{day}" for i, day in enumerate(days)]
+    lines[2] = '"' + lines[2]  # an unclosed quote on line 4 (row 4)
+    _complaints(tmp_path, lines)
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {4: "malformed_line"}
+    detail = result.quarantine[load.DETAIL_COLUMN].iloc[0]
+    assert "第4行引号未闭合" in detail and "line 4" in detail and lines[2] in detail
+    assert result.rows_read == 8 and len(result.accepted) == 7
+    kept = result.accepted["received_on"].dt.strftime("%Y-%m-%d").tolist()
+    assert kept == days[:2] + days[3:]
+
+
+def test_two_stray_quotes_and_a_real_multiline_value(tmp_path):
+    """Each stray quote costs its own line only; a value written over lines stays whole."""
+    write_register(tmp_path)
+    _complaints(
+        tmp_path,
+        [
+            f'{CODES[0]},"2025-01-01',
+            f"{CODES[1]},2025-01-02",
+            f'{CODES[2]},2025-01-03"',
+            f"{CODES[0]},2025-01-04",
+            f'"{CODES[1]},2025-01-05',  # unclosed to the end of the file
+        ],
+    )
+    (tmp_path / "changes.csv").write_text(
+        f'uscc,changed_on,item\n{CODES[0]},2024-01-02,"经营范围变更,\n含许可项目"\n'
+        f"{CODES[1]},2024-01-03,住所变更\n",
+        encoding="utf-8",
+    )
+    result = load.load_folder(tmp_path, SNAPSHOT)
+    complaints = result["complaints"]
+    assert {r: w for r, w in reasons_of(complaints).items() if w == "malformed_line"} == {
+        2: "malformed_line",
+        6: "malformed_line",
+    }
+    assert complaints.rows_read == 5
+    assert CODES[1] in complaints.accepted["uscc"].tolist()
+    assert result["changes"].quarantine.empty and result["changes"].rows_read == 2
+
+
+def test_stray_quote_in_a_file_read_in_batches(tmp_path, monkeypatch):
+    """Read in batches, a swallowed record sends the file to the whole-file reader."""
+    write_register(tmp_path)
+    lines = [f"{CODES[i % 3]},2025-01-{i + 1:02d}" for i in range(6)]
+    lines[1] = '"' + lines[1]
+    _complaints(tmp_path, lines)
+    monkeypatch.setattr(load, "STREAM_BYTES", 0)
+    result = load.load_folder(tmp_path, SNAPSHOT, stage=tmp_path)["complaints"]
+    assert result.staged is None and reasons_of(result) == {3: "malformed_line"}
+    assert len(result.accepted) == 5
 
 
 def test_every_contract_reason_is_exercised():

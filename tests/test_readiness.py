@@ -235,6 +235,17 @@ def test_check_on_an_export_that_can_train(clean_city, capsys):
     assert "enterprises" in out and "市场主体名录" in out
 
 
+def test_check_counts_quarantined_rows_beside_the_rows_kept(city_copy, capsys):
+    """A file that lost rows (here one stray quote) says so next to the rows it kept."""
+    path = city_copy / "judicial.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = '"' + lines[3]
+    path.write_text("".join(lines), encoding="utf-8")
+    cli.main(["check", "--data", str(city_copy)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if "judicial" in x)
+    assert f"{len(lines) - 2:,} rows (+1 quarantined)" in line, line
+
+
 def test_check_on_a_short_export_says_how_much_more(tmp_path, capsys):
     from workbench.demo import synth
     from workbench.demo.synth.profile import CityProfile

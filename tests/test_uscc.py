@@ -38,6 +38,7 @@ def test_check_value_31_maps_to_zero():
 def test_normalisation_spaces_fullwidth_case():
     assert uscc.normalise("  91350100m000100y43 ") == "91350100M000100Y43"
     assert uscc.normalise("９１３５０１００Ｍ０００１００Ｙ４３") == "91350100M000100Y43"
+    assert uscc.normalise("'91350100M000100Y43") == "91350100M000100Y43"  # Excel's text mark
     assert uscc.normalise("9135 0100\u3000M000 100Y43") == "91350100M000100Y43"
     assert uscc.validate("９１３５０１００ｍ０００１００ｙ４３") == "91350100M000100Y43"
 

@@ -121,14 +121,60 @@ CODE_LISTS: dict[str, CodeList] = {
         CodeList(
             "entity_type",
             "市场主体类型",
+            # Beside the short labels, the registration system's detailed 企业类型 wordings
+            # (登记注册类型) that exports carry, each mapped to the contract's code: a
+            # branch of any kind is ``branch``; a company with foreign investment is
+            # ``foreign_invested``.
             {
-                "company": ("公司", "有限责任公司", "股份有限公司"),
-                "partnership": ("合伙企业",),
+                "company": (
+                    "公司",
+                    "有限责任公司",
+                    "股份有限公司",
+                    "有限责任公司（自然人投资或控股）",
+                    "有限责任公司（自然人独资）",
+                    "有限责任公司（自然人投资或控股的法人独资）",
+                    "有限责任公司（非自然人投资或控股的法人独资）",
+                    "有限责任公司（法人独资）",
+                    "有限责任公司（国有独资）",
+                    "有限责任公司（国有控股）",
+                    "其他有限责任公司",
+                    "股份有限公司（非上市、自然人投资或控股）",
+                    "股份有限公司（非上市、国有控股）",
+                    "股份有限公司（上市、自然人投资或控股）",
+                    "股份有限公司（上市、国有控股）",
+                    "其他股份有限公司（非上市）",
+                    "其他股份有限公司（上市）",
+                ),
+                "partnership": ("合伙企业", "普通合伙企业", "有限合伙企业", "特殊普通合伙企业"),
                 "sole_proprietorship": ("个人独资企业",),
-                "branch": ("分支机构", "分公司"),
-                "foreign_invested": ("外商投资企业", "外资企业"),
+                "branch": (
+                    "分支机构",
+                    "分公司",
+                    "有限责任公司分公司",
+                    "股份有限公司分公司",
+                    "外商投资企业分公司",
+                    "合伙企业分支机构",
+                    "个人独资企业分支机构",
+                    "农民专业合作社分支机构",
+                ),
+                "foreign_invested": (
+                    "外商投资企业",
+                    "外资企业",
+                    "有限责任公司（外商投资）",
+                    "有限责任公司（外商独资）",
+                    "有限责任公司（中外合资）",
+                    "有限责任公司（中外合作）",
+                    "有限责任公司（外国法人独资）",
+                    "有限责任公司（台港澳法人独资）",
+                    "有限责任公司（台港澳与境内合资）",
+                    "股份有限公司（外商投资、未上市）",
+                    "股份有限公司（外商投资、上市）",
+                    "中外合资经营企业",
+                    "中外合作经营企业",
+                    "外商独资企业",
+                ),
                 "individual_business": ("个体工商户", "个体"),
-                "cooperative": ("农民专业合作社", "合作社"),
+                "cooperative": ("农民专业合作社", "合作社", "农民专业合作社联合社"),
             },
         ),
         CodeList(
@@ -577,7 +623,10 @@ EVENT_TABLES: tuple[str, ...] = tuple(
 #: Why a row is quarantined (隔离原因), in the order the checks run: a row is filed
 #: under its first failing check; every failing check is listed in its detail.
 QUARANTINE_REASONS: dict[str, str] = {
-    "malformed_line": "行字段数多于表头 — a CSV line with more fields than the header",
+    "malformed_line": (
+        "行字段数多于表头或引号未闭合 — a CSV line with more fields than the header, or "
+        "whose quote is not closed (the lines after it are read on their own)"
+    ),
     "missing_value": "必填项为空 — a required value is empty",
     "uscc_malformed": (
         "统一社会信用代码格式错误 — wrong length or a character outside GB 32100-2015"
@@ -728,7 +777,16 @@ def render_markdown() -> str:
             derived = ", ".join(f"`{c}`" for c in table.extra_derived)
             out += ["", f"The loader adds {derived}."]
         out.append("")
-    out += ["## Code lists", ""]
+    out += [
+        "## Code lists",
+        "",
+        "A value matches a code or any of its labels, full-width or half-width brackets and "
+        "spaces alike; the other labels are those older systems write and the registration "
+        "system's detailed 企业类型 wordings (e.g. 有限责任公司（自然人投资或控股） → "
+        "`company`, 普通合伙企业 → `partnership`, 外商投资企业分公司 → `branch`: any "
+        "branch is `branch`).",
+        "",
+    ]
     for cl in CODE_LISTS.values():
         kind = (
             "closed: an unknown value is quarantined"
@@ -767,12 +825,16 @@ def render_markdown() -> str:
         out.append(f"| {letter} | {zh} | {first:02d}–{last:02d} |")
     out += [
         "",
-        "`region_code` is six GB/T 2260 digits whose first two name a province-level division.",
+        "`region_code` is six GB/T 2260 digits whose first two name a province-level division,",
+        "normalised as the unified social credit code is (below).",
         "",
         "## The unified social credit code (GB 32100-2015)",
         "",
         "18 characters from `0123456789ABCDEFGHJKLMNPQRTUWXY`; input is normalised first",
-        "(all whitespace removed, full-width made half-width, letters upper-cased). A code of",
+        "(all whitespace removed, full-width made half-width, letters upper-cased, and a",
+        "leading `'` — Excel's mark for a text cell — dropped). A code that Excel stored as a",
+        "number has lost its last digits (a double keeps 15): it is quarantined",
+        "(`uscc_malformed`), never read as a code. A code of",
         "the wrong length or with a character outside the set is quarantined with a message",
         "naming the position and the character. The 18th character is",
         "`31 − (Σ value(cᵢ)·wᵢ mod 31)` over the first 17 with weights",

@@ -51,9 +51,13 @@ class USCCError(WorkbenchError, ValueError):
 
 
 def normalise(code: str) -> str:
-    """Remove all whitespace, make full-width characters half-width and upper-case."""
+    """Remove all whitespace, make full-width characters half-width and upper-case.
+
+    A leading ``'`` goes too: it is Excel's mark for "keep as text", typed so that the
+    digits survive, and no part of the code.
+    """
     text = unicodedata.normalize("NFKC", str(code))
-    return "".join(text.split()).upper()
+    return "".join(text.split()).upper().removeprefix("'")
 
 
 def check_character(first17: str) -> str:
@@ -123,14 +127,20 @@ class CodeCheck:
 
 
 def normalise_series(codes: pd.Series) -> pd.Series:
-    """Vectorised :func:`normalise` (NA becomes ''); returns a pandas ``str`` column."""
+    """Vectorised :func:`normalise` (NA becomes ''); returns a pandas ``str`` column.
+
+    Also used for other code columns (行政区划代码) so that full-width digits and Excel's
+    text mark are read alike everywhere.
+    """
     text = codes.astype("str").fillna("")
     # NFKC only where needed: it is the slow part and almost every code is ASCII already.
     non_ascii = ~text.str.isascii().to_numpy(dtype=bool, na_value=True)
     if non_ascii.any():
         text = text.copy()
         text[non_ascii] = text[non_ascii].map(lambda v: unicodedata.normalize("NFKC", v))
-    return text.str.replace(WHITESPACE, "", regex=True).str.upper()
+    return (
+        text.str.replace(WHITESPACE, "", regex=True).str.replace("^'", "", regex=True).str.upper()
+    )
 
 
 def validate_codes(codes: pd.Series) -> CodeCheck:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import re
 import zipfile
@@ -235,11 +236,12 @@ def _where(raw: bytes, offset: int) -> str:
 
 
 def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Parse CSV text as strings; return the frame and the lines with too many fields.
+    """Parse CSV text as strings; return the frame and the malformed lines with their detail.
 
     The fast path is Arrow's multi-threaded reader with every column typed as string (no
     inference: ``0101`` stays ``0101``). A file it rejects (a line with a wrong number of
-    fields) is read again record by record, so the bad lines can be named and kept.
+    fields), or whose values swallowed further records (a stray quote, :func:`_swallowed`),
+    is read again line by line (:func:`_read_lines`), so the bad lines can be named and kept.
     """
     first_line = text[: text.find("\n")] if "\n" in text else text
     header = next(csv.reader([first_line.rstrip("\r")]), [])
@@ -256,27 +258,109 @@ def _read_csv_text(text: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
                 quoted_strings_can_be_null=False,
             ),
         )
-        frame = table.to_pandas()
-        frame.index = pd.RangeIndex(2, len(frame) + 2)
-        return frame, []
+        if not _swallowed(table, len(header)):
+            frame = table.to_pandas()
+            frame.index = pd.RangeIndex(2, len(frame) + 2)
+            return frame, []
     except (pa.ArrowInvalid, ValueError):
         pass
-    # Slow path, only for broken files: the csv module tells which record is too long.
-    reader = csv.reader(io.StringIO(text))
+    return _read_lines(text, header)
+
+
+def _record_like(line: str, width: int) -> bool:
+    """Whether one physical line reads, on its own, as a whole record of ``width`` fields."""
     try:
-        rows = [r for r in reader if r]
-    except csv.Error as err:
-        raise ContractError(f"not a readable CSV (line {reader.line_num}: {err})") from None
+        fields = next(csv.reader([line.rstrip("\r\n")], strict=True), [])
+    except csv.Error:
+        return False
+    return width > 1 and len(fields) == width
+
+
+def _swallowed(table: pa.Table, width: int) -> bool:
+    """Whether a value spans line breaks and holds lines that read as records of their own.
+
+    A stray ``"`` opens a quoted field that runs to the next quote or the end of the file,
+    taking every record in between as one value: the table then looks short and nothing
+    fails loudly. A value legitimately written over several lines (an address, a note)
+    rarely holds a line with exactly the header's number of fields, nor ends in a line
+    break (a quote the end of the file closed).
+    """
+    for column in table.columns:
+        broken = pc.match_substring(column, "\n")
+        if not pc.any(broken).as_py():
+            continue
+        for value in pc.filter(column, broken).to_pylist():
+            lines = value.split("\n")
+            if lines[-1] == "" or any(_record_like(line, width) for line in lines[1:]):
+                return True  # records inside, or a quote left open to the end of the file
+    return False
+
+
+def _read_lines(text: str, header: list[str]) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """Read CSV records with the csv module, keeping every line a stray quote would hide.
+
+    A record spanning several lines whose later lines read as records of their own, or
+    whose quote is still open at the end of the file, is a stray quote: its first line is
+    quarantined (``malformed_line``, naming the line) and reading resumes at the next
+    line, so nothing after it is lost. A line with more fields than the header is
+    quarantined too; one with fewer is padded with empty values (checked later).
+    Rows are numbered as records (header = 1), blank lines skipped, as the fast path does.
+    """
+    lines = io.StringIO(text).readlines()
     width = len(header)
     good, good_rows, bad = [], [], []
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) > width:
-            bad.append((number, ",".join(row)))
-        else:
-            good.append(row + [""] * (width - len(row)))
-            good_rows.append(number)
+    number, start = 1, 1  # the record's number; the index of the line it starts on
+    while start < len(lines):
+        reader = csv.reader(itertools.islice(lines, start, None))
+        restart = None
+        done = 0  # lines consumed by the records read so far
+        try:
+            for row in reader:
+                first, end = start + done, start + reader.line_num
+                done = reader.line_num
+                if not row:
+                    continue
+                number += 1
+                at_end = end == len(lines)
+                if (end - first > 1 or at_end) and _stray_quote(lines[first:end], width, at_end):
+                    line = lines[first].rstrip("\r\n")
+                    bad.append(
+                        (
+                            number,
+                            f"第{first + 1}行引号未闭合，其后各行已单独读取 (line {first + 1}: "
+                            "a quote opened here is not closed before the next records; "
+                            f"the lines after it were read on their own): {line}",
+                        )
+                    )
+                    restart = first + 1
+                    break
+                if len(row) > width:
+                    bad.append(
+                        (number, "行字段数多于表头 (more fields than the header): " + ",".join(row))
+                    )
+                else:
+                    good.append(row + [""] * (width - len(row)))
+                    good_rows.append(number)
+        except csv.Error as err:
+            line = start + reader.line_num
+            raise ContractError(f"not a readable CSV (line {line}: {err})") from None
+        if restart is None:
+            break
+        start = restart
     frame = pd.DataFrame(good, columns=header, index=pd.Index(good_rows), dtype="str")
     return frame, bad
+
+
+def _stray_quote(span: list[str], width: int, at_end: bool) -> bool:
+    """Whether a record read over the lines ``span`` is a stray quote's work (see above)."""
+    if any(_record_like(line, width) for line in span[1:]):
+        return True
+    if at_end:  # runs to the end of the file: was the quote ever closed?
+        try:
+            list(csv.reader(span, strict=True))
+        except csv.Error:
+            return True
+    return False
 
 
 def _as_text(series: pd.Series) -> pd.Series:
@@ -354,7 +438,51 @@ _FILLED_WHEN_ABSENT = {("inspections", "found_problem")}
 _SHARED_COLUMNS = {"uscc", "inspector_id"}
 
 
-def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict]]:
+#: From here on not every integer is exact in the IEEE double that Excel stores every
+#: number as (15 significant digits): an 18-digit code in a number cell has lost digits.
+_EXACT = 2**53
+
+
+def number_cells(table: Table, frame: pd.DataFrame) -> pd.Series:
+    """Detail by row for code cells (统一社会信用代码) that Excel holds as numbers, else ''.
+
+    Excel keeps numbers as doubles, so ``912205029673566727`` typed into a number cell
+    comes back as ``912205029673566720`` — a well-formed code with the last digits
+    changed, which would stay in the register as a "check-digit failure" and strand its
+    events as unregistered. Such a cell is never turned into a code: its row is
+    quarantined naming the fix. Rows, not the file, because a workbook often mixes text
+    cells with a few typed as numbers; a register made only of them is still refused,
+    in one line, as having no usable row. A whole number that is exact keeps its digits:
+    below 2⁵³ (too short for a code, it fails on length like any short code), or one no
+    double could hold (a tool, not Excel, wrote every digit).
+    """
+    columns = {normalise_label(h): c for c in table.columns if c.kind == "uscc" for h in c.headers}
+    detail = pd.Series("", index=frame.index, dtype=object)
+    for header in frame.columns:
+        col = columns.get(normalise_label(str(header).lstrip("\ufeff")))
+        if col is None:
+            continue
+        values = frame[header]
+        number = values.map(
+            lambda v: (
+                isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, (bool, np.bool_))
+                and not (isinstance(v, float) and np.isnan(v))
+                and (not float(v).is_integer() or abs(v) >= _EXACT and int(float(v)) == int(v))
+            )
+        ).astype(bool)
+        if number.any():
+            text = (
+                f"{col.name} ({col.zh}) 在Excel中存为数值 "
+                + values[number].map(lambda v: f"{float(v):.15G}")
+                + "，后几位已丢失 (stored as a number in Excel: digits lost; format the "
+                "column as text and export again)"
+            )
+            detail[number] = (detail[number] + "; ").where(detail[number] != "", "") + text
+    return detail
+
+
+def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict], pd.Series]:
     """Read every sheet of an XLSX workbook that holds ``table``; report every sheet.
 
     Exports split a long table over several sheets (one per year, per county, or at
@@ -366,8 +494,9 @@ def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict]]:
     numbered ``<sheet>!<row>`` (the quarantine's ``source_row``).
 
     Returns:
-        The rows (string columns, canonical names when several sheets are used) and one
-        entry per sheet: ``sheet``, ``rows``, ``used``, ``why``.
+        The rows (string columns, canonical names when several sheets are used), one
+        entry per sheet (``sheet``, ``rows``, ``used``, ``why``) and, by row, the
+        :func:`number_cells` detail of codes Excel held as numbers ('' for none).
 
     Raises:
         ContractError: every sheet empty, a half-matching sheet, or several sheets and
@@ -422,8 +551,9 @@ def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict]]:
             )
         used = others  # one sheet: read it, and let the header check name what is missing
         report = [dict(r, used=r["sheet"] == others[0][0], why="") for r in report]
-    frames = []
+    frames, numbers = [], []
     for name, frame in used:
+        numbers.append(number_cells(table, frame).to_numpy())
         frame = frame.apply(_as_text)
         frame.columns = [str(c) for c in frame.columns]
         if len(used) > 1:
@@ -436,7 +566,7 @@ def read_workbook(path: Path, table: Table) -> tuple[pd.DataFrame, list[dict]]:
     raw = pd.concat(frames) if len(frames) > 1 else frames[0]
     if len(frames) > 1:  # a column only some sheets have is empty in the others
         raw = raw.astype(object).where(raw.notna(), "")
-    return raw, report
+    return raw, report, pd.Series(np.concatenate(numbers), index=raw.index, dtype=object)
 
 
 def _unreadable(path: Path, err: Exception) -> str:
@@ -569,8 +699,12 @@ def parse_industry(text: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def parse_regions(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Check GB/T 2260 codes: six digits whose first two name a province."""
-    norm = text.str.replace(uscc.WHITESPACE, "", regex=True)
+    """Check GB/T 2260 codes: six digits whose first two name a province.
+
+    Normalised as a 统一社会信用代码 is (:func:`uscc.normalise_series`): full-width digits
+    ``２２０５０２`` and Excel's leading ``'`` are how the same code is typed, not errors.
+    """
+    norm = uscc.normalise_series(text)
     ok = norm.str.fullmatch(r"\d{6}").fillna(False).astype(bool) & norm.str[:2].isin(
         contract.PROVINCE_CODES
     )
@@ -638,6 +772,8 @@ def validate_table(
     register: pa.Array | CodeSet | None = None,
     inspector_ids: set[str] | None = None,
     keys_seen: KeyMemory | None = None,
+    numbers: pd.Series | None = None,
+    held: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Check one table's raw string frame (canonical headers) against the contract.
 
@@ -649,6 +785,10 @@ def validate_table(
         inspector_ids: known inspector ids (for ``conflicts``), None to skip that check.
         keys_seen: keys accepted in earlier batches of the same file (read in batches),
             so that a key repeated across batches is a duplicate too.
+        numbers: by row, the detail of code cells a workbook held as numbers ('' for
+            none, :func:`number_cells`): those rows are ``uscc_malformed``.
+        held: codes of quarantined register rows and where they are (:func:`held_codes`),
+            so an event of such an enterprise says so instead of "not in the register".
 
     Returns:
         accepted typed frame, quarantine frame, facts (attributed rows, check-digit flags).
@@ -656,6 +796,8 @@ def validate_table(
     checks = _Checks(raw.index)
     typed: dict[str, pd.Series] = {}
     facts: dict = {}
+    if numbers is not None:
+        checks.add("uscc_malformed", (numbers != "").to_numpy(), numbers)
     for col in table.columns:
         if col.name not in raw.columns:
             typed[col.name] = pd.Series(None, index=raw.index, dtype=_empty_dtype(col))
@@ -665,7 +807,7 @@ def validate_table(
         if col.required:
             checks.add("missing_value", empty, f"{col.name} ({col.zh}) 为空")
         if col.kind == "uscc":
-            typed[col.name] = _check_uscc(table, col, text, empty, checks, register, facts)
+            typed[col.name] = _check_uscc(table, col, text, empty, checks, register, facts, held)
         elif col.kind == "text":
             typed[col.name] = text.where(~empty, None).astype("string")
         elif col.kind == "code":
@@ -738,7 +880,7 @@ def _empty_dtype(col: Column) -> str:
     )
 
 
-def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
+def _check_uscc(table, col, text, empty, checks, register, facts, held=None) -> pd.Series:
     result = uscc.validate_codes(text)
     norm = result.normalised
 
@@ -761,9 +903,49 @@ def _check_uscc(table, col, text, empty, checks, register, facts) -> pd.Series:
         checks.add(
             "uscc_not_registered",
             result.check_ok & ~known,
-            lambda mask: col.name + "=" + norm[mask] + " 不在市场主体名录中",
+            lambda mask: col.name + "=" + norm[mask] + _not_registered(norm[mask], held or {}),
         )
     return norm.where(~empty, None).astype("string")
+
+
+def held_codes(register: LoadedTable) -> dict[str, str]:
+    """Codes of the register's quarantined rows → where and why, for their events' detail.
+
+    An event whose enterprise is in the file but whose register row was quarantined (an
+    unknown 市场主体类型, a code Excel stored as a number) is not "missing from the
+    register": saying so sent users looking for enterprises that were there. A code Excel
+    damaged is also found by its first 15 digits (key ``~`` + digits), all a double keeps.
+    """
+    q = register.quarantine
+    if q.empty or "uscc" not in q:
+        return {}
+    q = q[q[REASON_COLUMN] != "duplicate_uscc"]  # the first row with the code was kept
+    codes = uscc.normalise_series(q["uscc"].fillna(""))
+    where = (
+        "名录第"
+        + q[ROW_COLUMN].astype(str)
+        + "行已隔离 (the enterprise's register row "
+        + q[ROW_COLUMN].astype(str)
+        + " was quarantined: "
+        + q[REASON_COLUMN]
+        + ", see quarantine/enterprises.csv)"
+    )
+    out: dict[str, str] = {}
+    excel = q[DETAIL_COLUMN].str.contains("stored as a number in Excel", regex=False)
+    for code, text, number in zip(codes, where, excel, strict=True):
+        if code:
+            out.setdefault(("~" + code[:15]) if number else code, text)
+    return out
+
+
+def _not_registered(codes: pd.Series, held: dict[str, str]) -> pd.Series:
+    """Why a valid code matched no register row: its row was quarantined, or it is absent."""
+    absent = " 不在市场主体名录中 (not in the register)"
+    if not held:
+        return pd.Series(absent, index=codes.index)
+    found = codes.map(held)
+    found = found.fillna(codes.str[:15].radd("~").map(held))
+    return (" " + found).fillna(absent)
 
 
 def _check_code(col: Column, text: pd.Series, empty: np.ndarray, checks: _Checks) -> pd.Series:
@@ -903,7 +1085,12 @@ def streamable(path: Path) -> bool:
 
 
 def _csv_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """String frames of about ``rows`` rows each, indexed by source row (header = 1)."""
+    """String frames of about ``rows`` rows each, indexed by source row (header = 1).
+
+    Raises:
+        pyarrow.ArrowInvalid: a batch whose values swallowed records (a stray quote): the
+            caller reads the file whole, where the line-by-line reader recovers them.
+    """
     with path.open("rb") as handle:
         first = handle.readline().decode("utf-8-sig").rstrip("\r\n")
     header = next(csv.reader([first]), [])
@@ -919,6 +1106,8 @@ def _csv_batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     )
     start, pending, held = 2, [], 0
     for batch in reader:
+        if _swallowed(pa.Table.from_batches([batch]), len(header)):  # a stray quote
+            raise pa.ArrowInvalid(f"{path.name}: a quoted value swallowed later records")
         pending.append(batch)
         held += batch.num_rows
         if held >= rows:
@@ -953,6 +1142,7 @@ def stream_table(
     register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
     rows: int = BATCH_ROWS,
+    held: dict[str, str] | None = None,
 ) -> LoadedTable:
     """Read, validate and write one large CSV table in batches of ``rows`` rows.
 
@@ -980,7 +1170,7 @@ def stream_table(
                 mapping, extras = map_headers(table, list(raw.columns))
             raw = raw.rename(columns=mapping)
             accepted, quarantine, facts = validate_table(
-                table, raw, snapshot, register, inspector_ids, keys
+                table, raw, snapshot, register, inspector_ids, keys, held=held
             )
             rows_read += len(raw)
             accepted_rows += len(accepted)
@@ -1045,24 +1235,26 @@ def load_table(
     snapshot: pd.Timestamp,
     register: pa.Array | None = None,
     inspector_ids: set[str] | None = None,
+    held: dict[str, str] | None = None,
 ) -> LoadedTable:
     """Read and validate one table file (every sheet of a workbook that holds the table)."""
     sheets: list[dict] = []
+    numbers = None
     if path.suffix.lower() == ".xlsx" and path.stat().st_size:
-        (raw, sheets), encoding, bad_lines = read_workbook(path, table), None, []
+        (raw, sheets, numbers), encoding, bad_lines = read_workbook(path, table), None, []
     else:
         raw, encoding, bad_lines = read_raw(path)
     mapping, extras = map_headers(table, list(raw.columns))
     raw = raw.rename(columns=mapping)
-    accepted, quarantine, facts = validate_table(table, raw, snapshot, register, inspector_ids)
+    accepted, quarantine, facts = validate_table(
+        table, raw, snapshot, register, inspector_ids, numbers=numbers, held=held
+    )
     if bad_lines:
         lines = pd.DataFrame(
             {
                 ROW_COLUMN: [n for n, _ in bad_lines],
                 REASON_COLUMN: MALFORMED_LINE,
-                DETAIL_COLUMN: [
-                    "行字段数多于表头 (more fields than the header): " + t for _, t in bad_lines
-                ],
+                DETAIL_COLUMN: [t for _, t in bad_lines],
             }
         )
         quarantine = pd.concat([quarantine, lines], ignore_index=True).sort_values(
@@ -1117,6 +1309,7 @@ def load_folder(
     loaded: dict[str, LoadedTable] = {}
     register: pa.Array | None = None
     inspector_ids: set[str] | None = None
+    held: dict[str, str] = {}
     for name in order:
         table = TABLES[name]
         path = find_table_file(folder, table)
@@ -1134,17 +1327,24 @@ def load_folder(
             if stage is not None and streamable(path):
                 try:
                     result = stream_table(
-                        path, table, snapshot, Path(stage) / f"{name}.parquet", register, ids
+                        path,
+                        table,
+                        snapshot,
+                        Path(stage) / f"{name}.parquet",
+                        register,
+                        ids,
+                        held=held,
                     )
                 except pa.ArrowInvalid as err:  # not readable in batches: read it whole
                     log.info("%s: read whole (%s)", path.name, str(err).splitlines()[0])
             if result is None:
-                result = load_table(path, table, snapshot, register, ids)
+                result = load_table(path, table, snapshot, register, ids, held)
         except ContractError as err:
             raise ContractError(f"{path}: {err}") from err
         loaded[name] = result
         if name == "enterprises":
             _check_register(result)
+            held = held_codes(result)
             register = result.codes()
             if stage is not None:  # many batches may test membership: sort the codes once
                 register = CodeSet(register)

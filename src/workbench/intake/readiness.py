@@ -21,6 +21,7 @@ to derive its default design. Presentation lives in :mod:`workbench.views.readin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,9 @@ class TableProfile:
     absent_columns: tuple[str, ...] = ()  # optional contract columns the export lacks
     first_due: pd.Timestamp | None = None  # annual reports: the first deadline (6-30)
     start: pd.Timestamp | None = None  # where its history starts (a stray old row ignored)
+    #: Rows quarantined (隔离) per reason: ``rows`` counts only the rows that passed, so a
+    #: file that lost most of its rows (a stray quote, bad codes) must say so beside them.
+    quarantined: tuple[tuple[str, int], ...] = ()
 
     @property
     def zh(self) -> str:
@@ -143,7 +147,9 @@ def _arrow_profile(name: str, table: pa.Table, absent: list[str] | None) -> Tabl
 
 
 def profile_frames(
-    frames: Mapping[str, pd.DataFrame], absent: Mapping[str, list[str]] | None = None
+    frames: Mapping[str, pd.DataFrame],
+    absent: Mapping[str, list[str]] | None = None,
+    quarantined: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, TableProfile]:
     """Profiles of validated tables held as frames (e.g. ``LoadedTable.accepted``)."""
     out = {}
@@ -151,7 +157,10 @@ def profile_frames(
         if name in frames:
             columns = [c.name for c in TABLES[name].columns if c.name in frames[name].columns]
             arrow = pa.Table.from_pandas(frames[name][columns], preserve_index=False)
-            out[name] = _arrow_profile(name, arrow, (absent or {}).get(name))
+            out[name] = dataclasses.replace(
+                _arrow_profile(name, arrow, (absent or {}).get(name)),
+                quarantined=tuple((quarantined or {}).get(name, {}).items()),
+            )
         else:
             out[name] = TableProfile(name, False)
     return out
@@ -171,7 +180,10 @@ def profile_ingest(tables_dir: str | Path, quality: dict | None = None) -> dict[
         available = pq.read_schema(path).names
         table = pq.read_table(path, columns=[c for c in wanted if c in available])
         absent = recorded.get(name, {}).get("absent_columns")
-        out[name] = _arrow_profile(name, table, absent)
+        out[name] = dataclasses.replace(
+            _arrow_profile(name, table, absent),
+            quarantined=tuple(recorded.get(name, {}).get("by_reason", {}).items()),
+        )
     return out
 
 
@@ -253,6 +265,7 @@ class Readiness:
                     "last": None if p.last is None else str(p.last.date()),
                     "months": p.months,
                     "absent_columns": list(p.absent_columns),
+                    "quarantined": dict(p.quarantined),
                 }
                 for name, p in self.tables.items()
             },
@@ -466,8 +479,9 @@ def assess_loaded(
     """The readiness report of an export folder just loaded (``intake.load.load_folder``)."""
     frames = {name: t.accepted for name, t in loaded.items()}
     absent = {name: list(getattr(t, "absent_columns", []) or []) for name, t in loaded.items()}
+    quarantined = {name: t.reasons for name, t in loaded.items() if hasattr(t, "reasons")}
     return assess(
-        profile_frames(frames, absent),
+        profile_frames(frames, absent, quarantined),
         snapshot,
         catalog=catalog,
         definition=definition,

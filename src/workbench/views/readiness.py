@@ -25,7 +25,9 @@ def lines(report: dict) -> list[str]:
             out.append(f"  {name:<19} {t['zh']}: absent")
             continue
         span = f"{t['first']} … {t['last']} ({t['months']} months)" if t["first"] else "undated"
-        out.append(f"  {name:<19} {t['zh']}: {t['rows']:,} rows, {span}")
+        held = t.get("quarantined") or {}
+        kept = f" (+{sum(held.values()):,} quarantined)" if held else ""
+        out.append(f"  {name:<19} {t['zh']}: {t['rows']:,} rows{kept}, {span}")
     start = report["history_start"]
     out.append(
         f"history: the label's tables start {start} ({report['history_table']}); "
