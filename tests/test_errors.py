@@ -174,6 +174,20 @@ def test_synth_names_the_option_and_what_is_allowed(capsys, tmp_path, option, va
     assert line.startswith(f"workbench synth: error: {option}") and allowed in line
 
 
+def test_synth_into_a_folder_of_exports_is_refused_and_an_earlier_city_replaced(capsys, tmp_path):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "enterprises.csv").write_text("mine", encoding="utf-8")
+    argv = ["synth", "--entities", "150", "--history", "18", "--out"]
+    line = error_line(capsys, [*argv, str(exports)])
+    assert "not an earlier output" in line and "_truth/generator.json" in line
+    assert [p.name for p in exports.iterdir()] == ["enterprises.csv"]
+    city = tmp_path / "city"
+    assert run([*argv, str(city)]) == 0
+    assert run([*argv, str(city)]) == 0  # an earlier city is replaced
+    assert (city / "enterprises.csv").is_file()
+
+
 def test_verify_of_a_missing_folder_is_a_user_error(capsys, tmp_path):
     line = error_line(capsys, ["verify", str(tmp_path / "absent")])
     assert f"{tmp_path / 'absent'} does not exist" in line

@@ -935,3 +935,10 @@ def test_a_month_without_grades_is_refused_and_the_index_untouched(full_month, h
     assert len(err.splitlines()) == 1 and "no grades for 2030-01" in err and MONTH in err
     assert index.read_text(encoding="utf-8") == "<html>earlier index</html>"
     assert not (home / "reports" / "2030-01").exists()
+    # without --month: the latest month with outputs, here indicators only, is refused too
+    later = home / "data" / "indicators" / "2030-02"
+    later.mkdir(parents=True)
+    (later / "indicators.parquet").write_bytes(b"")
+    assert cli.main(["report", "--no-pdf", "--no-notebook"]) == 2
+    assert "no grades for 2030-02" in capsys.readouterr().err
+    assert index.read_text(encoding="utf-8") == "<html>earlier index</html>"

@@ -553,6 +553,22 @@ def test_stray_quote_is_one_malformed_line_and_the_rest_is_read(tmp_path):
     assert kept == days[:2] + days[3:]
 
 
+def test_a_stray_quote_over_more_than_the_csv_field_limit(tmp_path):
+    """Left open over thousands of lines the quote is still one line set aside, not a failure.
+
+    Python's csv module stops at a field of 131,072 characters; a stray quote early in a
+    real file makes a field that long.
+    """
+    write_register(tmp_path)
+    days = [f"2025-01-{d:02d}" for d in range(1, 29)]
+    lines = [f"{CODES[i % 3]},{days[i % 28]}" for i in range(8_000)]
+    lines[1] = '"' + lines[1]
+    _complaints(tmp_path, lines)
+    result = load.load_folder(tmp_path, SNAPSHOT)["complaints"]
+    assert reasons_of(result) == {3: "malformed_line"}
+    assert result.rows_read == 8_000 and len(result.accepted) == 7_999
+
+
 def test_two_stray_quotes_and_a_real_multiline_value(tmp_path):
     """Each stray quote costs its own line only; a value written over lines stays whole."""
     write_register(tmp_path)

@@ -8,7 +8,7 @@ def test_atomic_directory_replaces_on_success(tmp_path):
     target.mkdir()
     (target / "summary.json").write_text("{}")  # an earlier run's output (its marker)
     (target / "old.txt").write_text("old")
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, "summary.json") as tmp:
         (tmp / "new.txt").write_text("new")
         assert not (target / "new.txt").exists()  # nothing visible until done
     assert (target / "new.txt").read_text() == "new"
@@ -21,7 +21,7 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     target.mkdir()
     (target / "quality.json").write_text("{}")
     (target / "month.txt").write_text("previous month")
-    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+    with pytest.raises(RuntimeError), atomic_directory(target, "quality.json") as tmp:
         (tmp / "half.txt").write_text("half")
         raise RuntimeError("crash in the middle")
     assert (target / "month.txt").read_text() == "previous month"
@@ -29,32 +29,44 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_a_folder_no_run_wrote_is_refused_and_left_whole(tmp_path):
-    """``--out .`` in a folder of one's own files: one clear error, not a wiped folder."""
+def test_a_folder_no_run_of_its_kind_wrote_is_refused_and_left_whole(tmp_path, monkeypatch):
+    """``--out .``, an export folder, another stage's output: one clear error, nothing wiped."""
     from workbench.errors import ParameterError
+    from workbench.workspace.folders import GradeFolder, IngestFolder, ResultsFolder
+
+    def refused(target, marker, match):
+        before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+        with pytest.raises(ParameterError, match=match):
+            with atomic_directory(target, marker) as tmp:
+                (tmp / marker).write_text("{}")
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
 
     mine = tmp_path / "mine"
     (mine / "sub").mkdir(parents=True)
     (mine / "notes.txt").write_text("keep")
     (mine / "sub" / "b.txt").write_text("keep too")
-    with pytest.raises(ParameterError, match="holds files no workbench run wrote"):
-        with atomic_directory(mine) as tmp:
-            (tmp / "summary.json").write_text("{}")
-    assert (mine / "notes.txt").read_text() == "keep"
-    assert (mine / "sub" / "b.txt").read_text() == "keep too"
-    assert not (mine / "summary.json").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no temporary left
+    refused(mine, GradeFolder.MARKER, "not an earlier output of this stage")
+    export = tmp_path / "export"  # a contract file named like the results' marker
+    export.mkdir()
+    for name in ("enterprises.csv", ResultsFolder.MARKER, "penalties.csv"):
+        (export / name).write_text("mine")
+    refused(export, GradeFolder.MARKER, "no summary.json")
+    ingest = tmp_path / "ingest"
+    ingest.mkdir()
+    (ingest / IngestFolder.MARKER).write_text("{}")
+    refused(ingest, GradeFolder.MARKER, "not an earlier output of this stage")
     a_file = tmp_path / "grades.csv"
     a_file.write_text("mine")
-    with pytest.raises(ParameterError, match="is a file"):
-        with atomic_directory(a_file):
-            pass
-    assert a_file.read_text() == "mine"
+    refused(a_file, GradeFolder.MARKER, "is a file")
+    monkeypatch.chdir(mine)
+    refused(mine, GradeFolder.MARKER, "the working folder")
+    (mine / GradeFolder.MARKER).write_text("{}")  # even an earlier output: not the cwd
+    refused(mine, GradeFolder.MARKER, "the working folder")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with atomic_directory(empty) as tmp:
-        (tmp / "draw.json").write_text("{}")
-    assert (empty / "draw.json").is_file()
+    with atomic_directory(empty, GradeFolder.MARKER) as tmp:
+        (tmp / GradeFolder.MARKER).write_text("{}")
+    assert (empty / GradeFolder.MARKER).is_file()
 
 
 def test_a_killed_writers_temporary_is_removed_and_a_live_ones_kept(tmp_path):
@@ -74,7 +86,7 @@ def test_a_killed_writers_temporary_is_removed_and_a_live_ones_kept(tmp_path):
     for folder in (abandoned, live):
         folder.mkdir()
         (folder / "half.parquet").write_bytes(b"half")
-    with atomic_directory(target) as tmp:
+    with atomic_directory(target, "whole.parquet") as tmp:
         (tmp / "whole.parquet").write_bytes(b"whole")
     assert not abandoned.exists()
     assert live.exists()

@@ -126,7 +126,7 @@ def build_lab_panel(
     frame = build_panel(
         ingest.tables, train + validation, catalog, labels.load_label_definition(), as_of
     )
-    with atomic_directory(folder / "panel") as tmp:
+    with atomic_directory(folder / "panel", PanelFolder.MARKER) as tmp:
         frame.to_parquet(PanelFolder(tmp).file("panel"), index=False)
     return LabPanel(frame, catalog, candidates, list(train), list(validation), folder, ingest)
 

@@ -104,7 +104,7 @@ def write_feedback(
     if rows.empty:
         return None
     folder = Path(folder) if folder else feedback_dir(f"{pd.Timestamp(snapshot):%Y-%m}")
-    with workspace.atomic_directory(folder) as tmp:
+    with workspace.atomic_directory(folder, FeedbackFolder.MARKER) as tmp:
         rows.to_parquet(FeedbackFolder(tmp).file("inspections"), index=False)
     return folder
 

@@ -305,8 +305,21 @@ def _read_lines(text: str, header: list[str]) -> tuple[pd.DataFrame, list[tuple[
     line, so nothing after it is lost. A line with more fields than the header is
     quarantined too; one with fewer is padded with empty values (checked later).
     Rows are numbered as records (header = 1), blank lines skipped, as the fast path does.
+    The csv module's field limit (131,072 characters) is lifted for the read: a quote left
+    open over a few thousand lines is still one field, to be found and set aside here.
     """
-    lines = io.StringIO(text).readlines()
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        return _read_records(io.StringIO(text).readlines(), header)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_records(
+    lines: list[str], header: list[str]
+) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """:func:`_read_lines` on the file's physical lines."""
     width = len(header)
     good, good_rows, bad = [], [], []
     number, start = 1, 1  # the record's number; the index of the line it starts on

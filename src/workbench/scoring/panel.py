@@ -84,7 +84,7 @@ def write_panel(frame: pd.DataFrame, folder: str | Path, design: dict | None = N
     """Write a panel (and its design: snapshots, validation start) atomically; return it."""
     from workbench.workspace import atomic_directory, write_json
 
-    with atomic_directory(folder) as tmp:
+    with atomic_directory(folder, PanelFolder.MARKER) as tmp:
         frame.to_parquet(tmp / PanelFolder.FILES["panel"], index=False)
         write_json(tmp / PanelFolder.FILES["design"], design or {})
     return PanelFolder(Path(folder))

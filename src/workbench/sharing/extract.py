@@ -260,7 +260,7 @@ def build_extract(
         fp = keys.fingerprint(public)
         created = datetime.now(UTC).isoformat(timespec="seconds")
         who = access.os_user()
-        with workspace.atomic_directory(target.path) as tmp:
+        with workspace.atomic_directory(target.path, ExtractFolder.MARKER) as tmp:
             written = ExtractFolder(tmp)
             _write_rows(frame, written)
             written.file("public_key").write_bytes(keys.public_pem(public))

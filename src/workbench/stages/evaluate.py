@@ -307,7 +307,7 @@ def run_evaluation(params: Parameters, charts: bool = True) -> dict:
     units = evaluate.enterprise_results(matched)  # one row per inspected enterprise
     summary.update(provider.evaluation_extras(plan, units, grades_frame))
     per_stratum = _per_stratum(strata, units)
-    with atomic_directory(params.out) as tmp:
+    with atomic_directory(params.out, EvaluationFolder.MARKER) as tmp:
         out = EvaluationFolder(tmp)
         feedback.inspection_events(rec).to_parquet(out.file("results"), index=False)
         csvsafe.to_csv(rec.rows, out.file("reconciliation_rows"))

@@ -414,7 +414,7 @@ def run_grading(params: Parameters) -> dict:
     }
     if not summary["catalog_matches_model"]:
         log.warning("the indicator catalog changed since the model was trained")
-    with atomic_directory(params.out) as tmp:
+    with atomic_directory(params.out, GradeFolder.MARKER) as tmp:
         _write_grade_files(rows, tmp)
         out = GradeFolder(tmp)
         csvsafe.to_csv(distribution, out.file("distribution"))

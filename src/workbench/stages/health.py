@@ -451,7 +451,7 @@ def run_health(month: str | None = None, previous: str | None = None, log_mlflow
             )
         month = months[-1]
     health, psi_frame, trend, migration = month_health(month, previous)
-    with atomic_directory(health_dir(month)) as tmp:
+    with atomic_directory(health_dir(month), HealthFolder.MARKER) as tmp:
         out = HealthFolder(tmp)
         csvsafe.to_csv(psi_frame, out.file("psi"))
         csvsafe.to_csv(trend, out.file("grade_trend"))

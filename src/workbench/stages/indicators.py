@@ -216,7 +216,7 @@ def run_indicators(params: Parameters) -> dict:
         "signal_bad_rate": round(float(labelled["label"].mean()), 6),
         "signal_labelled": int(labelled["label"].notna().sum()),
     }
-    with atomic_directory(params.out) as tmp:
+    with atomic_directory(params.out, IndicatorsFolder.MARKER) as tmp:
         written = IndicatorsFolder(tmp)
         matrix.to_parquet(written.file("indicators"), index=False)
         write_json(

@@ -183,7 +183,7 @@ def _ingest(data_dir: Path, snapshot, from_data: bool, out_dir, feedback, stage:
     report["snapshot_from_data"] = from_data
     report["out"] = str(out_dir)
     extra_quarantine, report["feedback"] = _add_feedback(loaded, feedback, snapshot)
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, IngestFolder.MARKER) as tmp:
         written = IngestFolder(tmp)
         written.tables.mkdir()
         written.quarantine.mkdir()

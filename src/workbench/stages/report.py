@@ -28,23 +28,24 @@ class Parameters:
 
 
 def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:
-    """The month defaults to the latest month with any stage output."""
+    """The month defaults to the latest month with any stage output; it must be graded."""
     if params.month:
         month = check_month(params.month, "--month")
-        graded = workspace.current().grades.months()
-        if month not in graded:  # a report of 无数据 only, listed in the index: refused
-            shown = ", ".join(graded[-6:]) if graded else "none"
+    else:
+        months = workspace.current().output_months()
+        if not months:
             raise NotReadyError(
-                f"no grades for {month}: the leadership report needs the month's grades "
-                f"(graded months: {shown}); run `workbench grade --month {month}` first"
+                f"no stage outputs under {workspace.current().data}: run the month's stages first"
             )
-        return Parameters(month, params.pdf)
-    months = workspace.current().output_months()
-    if not months:
+        month = months[-1]
+    graded = workspace.current().grades.months()
+    if month not in graded:  # a report of 无数据 only, listed in the index: refused
+        shown = ", ".join(graded[-6:]) if graded else "none"
         raise NotReadyError(
-            f"no stage outputs under {workspace.current().data}: run the month's stages first"
+            f"no grades for {month}: the leadership report needs the month's grades "
+            f"(graded months: {shown}); run `workbench grade --month {month}` first"
         )
-    return Parameters(months[-1], params.pdf)
+    return Parameters(month, params.pdf)
 
 
 def run(params: Parameters, settings: config.Settings | None = None) -> dict:

@@ -405,7 +405,7 @@ def run_sample(
         if not PlanFolder(out).exists():
             raise SamplingError(f"nothing recorded at {out} to replay (no draw)")
         return replay_mod.compare(out, lambda tmp: _write(tmp, plan, result, record), record)
-    with workspace.atomic_directory(out) as tmp:
+    with workspace.atomic_directory(out, PlanFolder.MARKER) as tmp:
         _write(tmp, plan, result, record)
     return {**record, "out": str(out)}
 

@@ -339,7 +339,7 @@ def run_training(params: Parameters, log_to_mlflow: bool = True) -> dict:
         result.params["design"] = design.describe()
     result.metrics.update(providers.load(params.provider).training_metrics(result.validation, data))
     summary = {"family": params.family, "metrics": result.metrics, "params": result.params}
-    with atomic_directory(params.out) as tmp:
+    with atomic_directory(params.out, ModelFolder.MARKER) as tmp:
         written = ModelFolder(tmp)
         result.model.save(written.file("model"))
         result.validation.to_parquet(written.file("validation"), index=False)

@@ -134,7 +134,7 @@ def owner_only() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_directory(target: str | Path) -> Iterator[Path]:
+def atomic_directory(target: str | Path, marker: str) -> Iterator[Path]:
     """Build a directory in a temporary sibling and move it into place on success.
 
     A failure (an exception inside the block, a crash) leaves ``target`` exactly as it
@@ -143,15 +143,18 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     one a killed earlier run left behind is removed here, and a live one never is. The
     finished folder is owner-only (it holds enterprise-level data).
 
-    Only an output is ever replaced: an existing ``target`` must be empty or hold an
-    earlier run's output (a marker file of the catalog, :mod:`.folders`). A user's ``--out
-    .`` in a folder of their own files is refused with a one-line error, not wiped.
+    Only an output of the same kind is ever replaced: an existing ``target`` must be empty
+    or hold ``marker``, the file that completes that kind of output (``Folder.MARKER`` of
+    :mod:`.folders`, e.g. ``GradeFolder.MARKER``). A user's ``--out .`` in a folder of their
+    own files, an export folder, or another stage's output is refused with one line, not
+    wiped.
 
     Raises:
-        ParameterError: ``target`` is a file, or a folder the workbench did not write.
+        ParameterError: ``target`` is a file, the working folder (or holds it), or a folder
+            that is not an earlier output of this kind.
     """
     target = Path(target)
-    _check_replaceable(target)
+    check_replaceable(target, marker)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
@@ -171,25 +174,32 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _check_replaceable(target: Path) -> None:
-    """Refuse a ``target`` whose replacement would delete what no stage wrote."""
+def check_replaceable(target: str | Path, marker: str) -> None:
+    """Refuse a ``target`` whose replacement would delete what no run of its kind wrote."""
     from workbench.errors import ParameterError
-    from workbench.workspace.folders import output_markers
 
+    target = Path(target)
     if not (target.exists() or target.is_symlink()):
         return
     if not target.is_dir() or target.is_symlink():
         raise ParameterError(
             f"output folder {target} is a file or a link: name a new folder, an empty one "
-            "or one an earlier run wrote"
+            "or an earlier output of the same stage"
+        )
+    here = Path.cwd().resolve()
+    if target.resolve() in (here, *here.parents):
+        raise ParameterError(
+            f"output folder {target} is the working folder or holds it: it would be replaced "
+            "as a whole; name a new folder below it (e.g. --out out)"
         )
     entries = sorted(p.name for p in target.iterdir())
-    if not entries or any((target / m).is_file() for m in output_markers()):
+    if not entries or (target / marker).is_file():
         return
     shown = ", ".join(entries[:3]) + (" …" if len(entries) > 3 else "")
     raise ParameterError(
-        f"output folder {target} holds files no workbench run wrote ({shown}): it would be "
-        "replaced as a whole; name a new folder, an empty one or one an earlier run wrote"
+        f"output folder {target} is not an earlier output of this stage (no {marker}; it "
+        f"holds {shown}): it would be replaced as a whole; name a new folder, an empty one "
+        "or an earlier output of the same stage"
     )
 
 

@@ -67,17 +67,6 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def output_markers() -> frozenset[str]:
-    """The marker file of every kind of output: a folder holding one is a run's output."""
-    kinds, markers = [Folder], set()
-    while kinds:
-        kind = kinds.pop()
-        kinds.extend(kind.__subclasses__())
-        if kind.MARKER:
-            markers.add(kind.MARKER)
-    return frozenset(markers)
-
-
 @dataclass(frozen=True)
 class Folder:
     """One output folder of a known kind; ``MARKER`` is the file that makes it complete."""

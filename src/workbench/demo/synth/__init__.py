@@ -228,7 +228,14 @@ def _generate_sharded(
 
 @contextlib.contextmanager
 def _staged(out: Path) -> Iterator[Path]:
-    """A temporary sibling of ``out`` that replaces it on success and is removed on failure."""
+    """A temporary sibling of ``out`` that replaces it on success and is removed on failure.
+
+    Only an earlier city (its ``_truth/generator.json``) or an empty folder is replaced: a
+    mistyped ``--out exports`` must not wipe the bureau's own exports.
+    """
+    from workbench.workspace import check_replaceable
+
+    check_replaceable(out, f"{TRUTH_DIR}/{GENERATOR_FILE}")
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir()
