@@ -263,3 +263,27 @@ def test_a_stage_reading_a_broken_file_ends_with_one_line(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.splitlines()) == 1
     assert str(conf / "workbench.yaml") in err
+
+
+@pytest.mark.parametrize("shares", ["3", "[0.5, half]", "'0.5,0.5'"])
+def test_a_scheme_whose_numbers_are_not_a_list_is_one_line(tmp_path, capsys, shares):
+    """``shares: 3`` was a TypeError from inside the loader; now the field is named."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "grade_schemes.yaml").write_text(
+        "schemes:\n  two:\n    method: shares\n"
+        f"    shares: {shares}\n    grades: [{{code: A}}, {{code: B}}]\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["config", "--conf", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert "scheme two: field 'shares' must be a list of numbers" in err
+
+
+def test_a_catalog_whose_indicators_are_not_a_list_is_one_line(tmp_path):
+    from workbench.indicators.catalog import CatalogError, load_catalog
+
+    (tmp_path / "generic.yaml").write_text("indicators: 3\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="field 'indicators' must be a list"):
+        load_catalog(tmp_path / "generic.yaml")

@@ -309,7 +309,9 @@ def load_catalog(
             f"{generic_file}: unknown key(s) {sorted(unknown)}; "
             "allowed: name, indicators, extends, retire"
         )
-    own = tuple(_indicator(item, generic_file, None) for item in data.get("indicators") or [])
+    own = tuple(
+        _indicator(item, generic_file, None) for item in _indicator_list(data, generic_file)
+    )
     indicators = _extend(data, own, generic_file)
     loaded_packs = []
     for pack in packs:
@@ -373,11 +375,22 @@ def _pack(data, path: Path) -> Pack:
         name=str(data["name"]),
         description=str(data.get("description", "")),
         domain=Domain(tuple(domain.get("licenses", ())), tuple(domain.get("industries", ()))),
-        indicators=tuple(_indicator(item, path, pack_id) for item in data["indicators"]),
+        indicators=tuple(_indicator(item, path, pack_id) for item in _indicator_list(data, path)),
     )
 
 
 _FIELDS = {f for f in Indicator.__dataclass_fields__} - {"pack"}
+
+
+def _indicator_list(data: dict, path: Path) -> list:
+    """The file's ``indicators``: a list (``indicators: 3`` names the field, not a TypeError)."""
+    items = data.get("indicators") or []
+    if not isinstance(items, list):
+        raise CatalogError(
+            f"{path}: field 'indicators' must be a list of indicators (- id: …); "
+            f"got {type(items).__name__}"
+        )
+    return items
 
 
 def _indicator(item, path: Path, pack: str | None) -> Indicator:

@@ -122,13 +122,29 @@ def load_schemes(path: str | Path | None = None) -> dict[str, GradeScheme]:
             codes=tuple(str(g["code"]) for g in grades),
             labels=tuple(str(g.get("label", g["code"])) for g in grades),
             method=method,
-            shares=tuple(float(x) for x in spec.get("shares", ())),
-            pd_bounds=tuple(float(x) for x in spec.get("pd_bounds", ())),
-            score_bounds=tuple(float(x) for x in spec.get("score_bounds", ())),
+            **{field: _numbers(spec, field, where) for field in BOUND_FIELDS},
         )
         _check(scheme, where)
         schemes[scheme_id] = scheme
     return schemes
+
+
+#: a scheme's lists of numbers: shares for ``shares``, bounds for the band methods
+BOUND_FIELDS = ("shares", "pd_bounds", "score_bounds")
+
+
+def _numbers(spec: dict, field: str, where: str) -> tuple[float, ...]:
+    """A scheme's list of numbers, or a SchemeError naming the field (``shares: 3``)."""
+    value = spec.get(field, ())
+    try:
+        if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+            raise TypeError
+        return tuple(float(x) for x in value)
+    except (TypeError, ValueError):
+        raise SchemeError(
+            f"{where}: field '{field}' must be a list of numbers, e.g. [0.1, 0.4, 0.4, 0.1]; "
+            f"got {value!r}"
+        ) from None
 
 
 def _check(scheme: GradeScheme, where: str) -> None:
