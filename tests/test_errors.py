@@ -174,6 +174,18 @@ def test_synth_names_the_option_and_what_is_allowed(capsys, tmp_path, option, va
     assert line.startswith(f"workbench synth: error: {option}") and allowed in line
 
 
+def test_a_stage_refuses_its_out_folder_before_the_work(capsys, tmp_path):
+    """The --out check comes first: a register it would fail on is never read."""
+    folder = exports_with_register(tmp_path, b"")  # ingest would stop on this file
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "a.txt").write_text("keep", encoding="utf-8")
+    line = error_line(
+        capsys, ["ingest", "--data", str(folder), *AS_OF, "--out", str(mine), "--no-notebook"]
+    )
+    assert "not an earlier output of this stage" in line and "empty file" not in line
+
+
 def test_synth_into_a_folder_of_exports_is_refused_and_an_earlier_city_replaced(capsys, tmp_path):
     exports = tmp_path / "exports"
     exports.mkdir()

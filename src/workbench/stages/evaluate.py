@@ -123,6 +123,8 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     del provider
     if params.published_on:
         check_day(params.published_on, "--published-on")
+    if params.out:
+        workspace.check_replaceable(params.out, EvaluationFolder.MARKER)
     out = params.out or str(workspace.current().evaluations.at(plan.month, plan.plan_id).path)
     return Parameters(
         plan.month, plan.plan_id, path, params.published_on, params.provider, params.seed, out

@@ -127,6 +127,8 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     if params.overrides and not Path(params.overrides).is_file():
         raise ParameterError(f"override rules {params.overrides} do not exist")
     governance.resolve_alias(params.family, params.alias)
+    if params.out:  # refused now, not after every enterprise is graded
+        workspace.check_replaceable(params.out, GradeFolder.MARKER)
     out = params.out or str(ws.grades.at(graded).path)
     if params.engine not in ENGINES:
         raise ParameterError(f"unknown engine {params.engine!r}: use one of {', '.join(ENGINES)}")

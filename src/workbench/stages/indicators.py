@@ -79,6 +79,10 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     if day > pd.Timestamp(data_snapshot):
         raise ParameterError(f"--as-of {day.date()} is after the data's snapshot {data_snapshot}")
     out = params.out
+    if out:  # refused now, not after the matrix or panel is computed
+        workspace.check_replaceable(
+            out, PanelFolder.MARKER if params.panel else IndicatorsFolder.MARKER
+        )
     if params.panel:
         first, last = _panel_range(params.panel)
         out = out or str(ws.panels.at(f"{first:%Y-%m}_{last:%Y-%m}").path)

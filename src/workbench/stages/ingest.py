@@ -88,6 +88,8 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         if not Path(folder).is_dir():
             raise ParameterError(f"feedback folder {folder} does not exist")
     out = params.out
+    if out:  # refused now, not after the whole export is read
+        workspace.check_replaceable(out, IngestFolder.MARKER)
     if not out and as_of:
         out = str(workspace.current().ingest.at(as_of[:7]).path)
     return Parameters(str(Path(data).resolve()), as_of, out, ",".join(feedback))

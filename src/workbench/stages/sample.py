@@ -111,6 +111,8 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         raise NotReadyError(
             f"no ingest for {month} (data/ingest/{month}): ingest that month or pass --data"
         )
+    if params.out and not params.replay:
+        workspace.check_replaceable(params.out, PlanFolder.MARKER)
     out = params.out or str(ws.plans.at(month, plan.id).path)
     # a plan file's absolute path: the notebook runs in a directory of its own, where a
     # path relative to the caller's working directory names nothing

@@ -81,6 +81,13 @@ class Parameters:
     )
 
 
+def _out(out: str) -> str:
+    """A given ``--out``, refused now (not after the fit) when it is no model folder."""
+    if out:
+        workspace.check_replaceable(out, ModelFolder.MARKER)
+    return out
+
+
 def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:
     """Check the parameters and fill the defaults (latest ingest; the embargoed panel).
 
@@ -129,7 +136,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         catalog=params.catalog,
         validation_from=params.validation_from,
         retire=",".join(retire),
-        out=params.out or str(ws.models.at(params.family).path),
+        out=_out(params.out) or str(ws.models.at(params.family).path),
         provider=params.provider,
     )
 
