@@ -158,7 +158,8 @@ def describe(params: Parameters, record: dict) -> list[str]:
         f"task list (internal): {out.file('tasks_csv')}",
         f"public notice: {out.file('notice_html')}",
         f"replay it with: workbench sample {shlex.quote(_plan_argument(params.plan))} "
-        f"--grades {shlex.quote(str(params.grades))} --replay",
+        f"--grades {shlex.quote(str(params.grades))} --data {shlex.quote(str(params.data))} "
+        f"--out {shlex.quote(str(params.out))} --replay",
     ]
     return lines
 
