@@ -200,6 +200,14 @@ def test_synth_into_a_folder_of_exports_is_refused_and_an_earlier_city_replaced(
     assert (city / "enterprises.csv").is_file()
 
 
+def test_a_city_the_generator_refuses_is_one_line_before_any_work(capsys, tmp_path):
+    """Beyond one shard a city is written clean: the generator's own refusal, one line."""
+    argv = ["synth", "--entities", "2000000", "--errors", "0.01", "--out", str(tmp_path / "c")]
+    line = error_line(capsys, argv)
+    assert "written in shards, clean only" in line
+    assert not (tmp_path / "c").exists()
+
+
 def test_verify_of_a_missing_folder_is_a_user_error(capsys, tmp_path):
     line = error_line(capsys, ["verify", str(tmp_path / "absent")])
     assert f"{tmp_path / 'absent'} does not exist" in line

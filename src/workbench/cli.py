@@ -107,23 +107,21 @@ def _run_stage(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- tools
 
 
-#: What a synthetic city allows (the generator's own bounds, said before any work).
-CITY_ENTITIES = (100, 10_000_000)
-CITY_ERRORS = (0.0, 0.5)  # a share: 0 ≤ errors < 0.5
-
-
 def _check_city(args: argparse.Namespace) -> None:
-    """Refuse a city the generator cannot build, naming the option and what is allowed."""
+    """Refuse a city the generator cannot build before any work, with its own bounds."""
+    from workbench.demo.synth import ENTITIES, MAX_ERROR_RATE
     from workbench.errors import ParameterError
 
-    low, high = CITY_ENTITIES
+    low, high = ENTITIES
     if not low <= args.entities <= high:
         raise ParameterError(f"--entities {args.entities}: allowed {low:,} … {high:,}")
     if args.months is not None and args.months < 1:
         raise ParameterError(f"--months {args.months}: at least one month")
     errors = getattr(args, "errors", 0.0)
-    if not CITY_ERRORS[0] <= errors < CITY_ERRORS[1]:
-        raise ParameterError(f"--errors {errors}: a share, at least 0 and below 0.5 (e.g. 0.002)")
+    if not 0 <= errors < MAX_ERROR_RATE:
+        raise ParameterError(
+            f"--errors {errors}: a share, at least 0 and below {MAX_ERROR_RATE} (e.g. 0.002)"
+        )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

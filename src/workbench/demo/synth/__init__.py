@@ -27,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.errors import ParameterError
+
 from .ceiling import GENERATOR_FILE
-from .errors import inject_errors
+from .errors import MAX_ERROR_RATE, inject_errors
 from .profile import CityProfile, cut_history
 from .register import build_register
 from .shards import SHARD_SIZE, write_sharded
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 DEFAULT_END = "2026-10-31"  # last day of the simulated window = the demo's data snapshot
 DEFAULT_SEED = 2026
 TRUTH_DIR = "_truth"
+#: the city sizes the generator builds (at least a few of each kind; 8-digit serials)
+ENTITIES = (100, 10_000_000)
 
 
 @dataclass(frozen=True)
@@ -119,15 +123,20 @@ def generate_city(
     Returns:
         A :class:`CitySummary` with row counts per table.
     """
-    if entities < 100:
-        raise ValueError("entities must be at least 100")
-    if entities > 10**7:
-        raise ValueError("entities must be at most 10,000,000 (serial numbers are 8 digits)")
+    low, high = ENTITIES
+    if not low <= entities <= high:
+        raise ParameterError(
+            f"entities {entities}: allowed {low:,} … {high:,} (serial numbers are 8 digits)"
+        )
     profile = profile or CityProfile()
-    if shard_size < 100:
-        raise ValueError("shard_size must be at least 100")
+    if shard_size < low:
+        raise ParameterError(f"shard_size must be at least {low}")
+    if not 0 <= errors < MAX_ERROR_RATE:
+        raise ParameterError(
+            f"errors {errors}: a share, at least 0 and below {MAX_ERROR_RATE} (e.g. 0.002)"
+        )
     if entities > shard_size and (messy or errors):
-        raise ValueError(
+        raise ParameterError(
             f"a city of more than {shard_size:,} entities is written in shards, clean only: "
             "drop messy/errors or raise shard_size"
         )

@@ -24,6 +24,9 @@ from workbench.intake import load
 
 from .timeline import child_rng
 
+#: corrupted rows per table stay a minority: the city must still be mostly readable
+MAX_ERROR_RATE = 0.5
+
 #: Table → defects to spread over its corrupted rows: (column, expected quarantine reason).
 #: Unattributed records come first: they are the commonest fault in practice (记名率).
 DEFECTS: dict[str, tuple[tuple[str | None, str], ...]] = {
@@ -69,8 +72,8 @@ def inject_errors(
         seed: the city's seed (the choice of rows derives from it).
         end: the snapshot date, for dates made to lie after it.
     """
-    if not 0 <= rate < 0.5:
-        raise ValueError("errors must be a share in [0, 0.5)")
+    if not 0 <= rate < MAX_ERROR_RATE:
+        raise ValueError(f"errors must be a share in [0, {MAX_ERROR_RATE})")
     if rate == 0:
         return pd.DataFrame(columns=COLUMNS)
     register = set(_read(folder / files["enterprises"])[0]["uscc"].map(uscc.normalise))
