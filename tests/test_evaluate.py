@@ -250,6 +250,18 @@ def test_stage_figures_hold_together(evaluated):
     assert d["on_time"] + d["late"] + d["overdue"] + d["open"] == summary["inspected"]
 
 
+def _clean_results(tasks: pd.DataFrame, n: int) -> pd.DataFrame:
+    """A bureau's results file for the first ``n`` tasks: inspected, nothing found."""
+    return pd.DataFrame(
+        {
+            "统一社会信用代码": tasks["uscc"].iloc[:n],
+            "检查日期": "2026-10-12",
+            "检查结果": "未发现问题",
+            "任务编号": tasks["task_id"].iloc[:n],
+        }
+    )
+
+
 def test_explicit_results_file_and_its_errors(evaluated, tmp_path):
     params, _, tasks, _, _ = evaluated
     with pytest.raises(WorkbenchError, match="does not exist"):
@@ -261,14 +273,7 @@ def test_explicit_results_file_and_its_errors(evaluated, tmp_path):
     with pytest.raises(WorkbenchError, match="plans of 2026-09: SSJ-TEST-2026-09"):
         evaluate_stage.resolve(evaluate_stage.Parameters(month=MONTH, plan="NOPE"))
     path = tmp_path / "inspections.csv"
-    pd.DataFrame(
-        {
-            "统一社会信用代码": tasks["uscc"].iloc[:40],
-            "检查日期": "2026-10-12",
-            "检查结果": "未发现问题",
-            "任务编号": tasks["task_id"].iloc[:40],
-        }
-    ).to_csv(path, index=False, encoding="utf-8-sig")
+    _clean_results(tasks, 40).to_csv(path, index=False, encoding="utf-8-sig")
     out = tmp_path / "eval"
     p = evaluate_stage.resolve(
         evaluate_stage.Parameters(month=MONTH, results=str(path), out=str(out))
@@ -417,14 +422,7 @@ def test_results_without_a_valid_row_are_one_line_and_leave_the_evaluation(
 def test_valid_and_invalid_results_together_quarantine_the_invalid(evaluated, tmp_path):
     tasks = evaluated[2]
     path = tmp_path / "mixed.csv"
-    rows = pd.DataFrame(
-        {
-            "统一社会信用代码": tasks["uscc"].iloc[:5],
-            "检查日期": "2026-10-12",
-            "检查结果": "未发现问题",
-            "任务编号": tasks["task_id"].iloc[:5],
-        }
-    )
+    rows = _clean_results(tasks, 5)
     rows.loc[len(rows)] = ["9122", "2025-08-32", "未知", "X"]
     rows.to_csv(path, index=False, encoding="utf-8-sig")
     out = tmp_path / "eval"
@@ -459,14 +457,7 @@ def test_reconcile_without_a_matched_row_keeps_boolean_verdicts():
 def test_published_on_before_the_inspections_is_refused_and_counts_read_well(evaluated, tmp_path):
     params, summary, tasks, _, _ = evaluated
     path = tmp_path / "inspections.csv"
-    pd.DataFrame(
-        {
-            "统一社会信用代码": tasks["uscc"].iloc[:3],
-            "检查日期": "2026-10-12",
-            "检查结果": "未发现问题",
-            "任务编号": tasks["task_id"].iloc[:3],
-        }
-    ).to_csv(path, index=False, encoding="utf-8-sig")
+    _clean_results(tasks, 3).to_csv(path, index=False, encoding="utf-8-sig")
     early = evaluate_stage.Parameters(
         month=MONTH, results=str(path), out=str(tmp_path / "e"), published_on="2026-10-01"
     )
