@@ -138,9 +138,8 @@ def normalise_series(codes: pd.Series) -> pd.Series:
     if non_ascii.any():
         text = text.copy()
         text[non_ascii] = text[non_ascii].map(lambda v: unicodedata.normalize("NFKC", v))
-    return (
-        text.str.replace(WHITESPACE, "", regex=True).str.replace("^'", "", regex=True).str.upper()
-    )
+    # one pass: whitespace anywhere, and Excel's ' at the start (after any whitespace)
+    return text.str.replace(f"^(?:{WHITESPACE})?'|{WHITESPACE}", "", regex=True).str.upper()
 
 
 def validate_codes(codes: pd.Series) -> CodeCheck:

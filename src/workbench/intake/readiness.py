@@ -479,7 +479,7 @@ def assess_loaded(
     """The readiness report of an export folder just loaded (``intake.load.load_folder``)."""
     frames = {name: t.accepted for name, t in loaded.items()}
     absent = {name: list(getattr(t, "absent_columns", []) or []) for name, t in loaded.items()}
-    quarantined = {name: t.reasons for name, t in loaded.items() if hasattr(t, "reasons")}
+    quarantined = {name: t.reasons for name, t in loaded.items()}
     return assess(
         profile_frames(frames, absent, quarantined),
         snapshot,

@@ -75,8 +75,9 @@ def run(params: Parameters, settings: config.Settings | None = None) -> dict:
     folder = IngestFolder(Path(params.data))
     if folder.exists():  # an ingest output: its validated tables
         report = readiness.assess_ingest(folder, catalog, as_of=params.as_of or None).to_dict()
-        report["unused_sheets"] = folder.quality().get("unused_sheets", [])
-        report["unknown_files"] = folder.quality().get("unknown_files", [])
+        quality = folder.quality()
+        report["unused_sheets"] = quality.get("unused_sheets", [])
+        report["unknown_files"] = quality.get("unknown_files", [])
     else:
         loaded = load.load_folder(params.data, params.as_of or dt.date.today().isoformat())
         snapshot = params.as_of or latest_date(loaded)

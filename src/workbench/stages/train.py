@@ -81,13 +81,6 @@ class Parameters:
     )
 
 
-def _out(out: str) -> str:
-    """A given ``--out``, refused now (not after the fit) when it is no model folder."""
-    if out:
-        workspace.check_replaceable(out, ModelFolder.MARKER)
-    return out
-
-
 def resolve(params: Parameters, settings: config.Settings | None = None) -> Parameters:
     """Check the parameters and fill the defaults (latest ingest; the embargoed panel).
 
@@ -111,6 +104,8 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
     for name, value in (("--as-of", params.as_of), ("--validation-from", params.validation_from)):
         if value:
             check_day(value, name)
+    if params.out:  # refused now, not after the fit
+        workspace.check_replaceable(params.out, ModelFolder.MARKER)
     schemes = load_schemes()
     if params.scheme not in schemes:
         raise ParameterError(f"scheme {params.scheme!r}: allowed {', '.join(schemes)}")
@@ -136,7 +131,7 @@ def resolve(params: Parameters, settings: config.Settings | None = None) -> Para
         catalog=params.catalog,
         validation_from=params.validation_from,
         retire=",".join(retire),
-        out=_out(params.out) or str(ws.models.at(params.family).path),
+        out=params.out or str(ws.models.at(params.family).path),
         provider=params.provider,
     )
 
